@@ -1,0 +1,53 @@
+"""Backends: a loaded model behind one small interface.
+
+A backend knows how to turn a batch of prepared items into vectors (`embed_batch`, the only abstract
+method) and, optionally, how to tokenise an item first (`prepare`) so batches can be formed by token
+count. Caching, batching and progress are written once above it, in `embedlab.embedding`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..methods import Method, Role, Traits
+from ..prompts import Encoded, Options
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    role: Role = Role.PASSAGE
+    encoded: Encoded | None = None
+
+    @property
+    def cost(self) -> int:
+        """Tokens this item costs in a batch (an estimate from its length where not tokenised)."""
+        return len(self.encoded.ids) if self.encoded else max(1, len(self.text) // 4)
+
+
+@dataclass
+class Backend(ABC):
+    name: str  # what the person asked for (preset, Hub id, path)
+    fingerprint: str  # identity of the weights: Hub revision or file hash
+    traits: Traits
+    device: str = "cpu"
+    dtype: str = "float32"
+    max_length: int = 512
+    default_method: str = "mean"
+    batch_size: int = 32
+    batch_tokens: int = 16384
+    info: dict = field(default_factory=dict)
+
+    def prepare(self, text: str, role: Role, method: Method, options: Options) -> Item:
+        """Turn one text into an item ready for `embed_batch` (tokenised, where the backend can)."""
+        return Item(text, role)
+
+    @abstractmethod
+    def embed_batch(self, items: list[Item], method: Method, options: Options) -> np.ndarray:
+        """Vectors for a batch of prepared items, one float32 row each, in the same order."""
+
+    def close(self) -> None:
+        """Release the model's memory."""

@@ -1,0 +1,181 @@
+"""The embedding cache: a bounded in-memory LRU in front of a SQLite store on disk.
+
+Keys are made by `cache_key()` from everything that changes a vector (model fingerprint, dtype,
+method, resolved options, role, exact text). Vectors are stored as float32 with a CRC so a torn or
+corrupt row is never served. If the folder cannot be written, the cache keeps working in memory and
+says so once in `disk_error`. What to compute and how is the caller's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "embeddings.sqlite3"
+SCHEMA = """CREATE TABLE IF NOT EXISTS vectors (
+    key TEXT PRIMARY KEY, dim INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL,
+    nbytes INTEGER NOT NULL, used REAL NOT NULL)"""
+
+
+def cache_dir() -> Path:
+    """EmbedLab's cache folder: $EMBEDLAB_CACHE_DIR, else $XDG_CACHE_HOME/embedlab, else ~/.cache/embedlab."""
+    if os.environ.get("EMBEDLAB_CACHE_DIR"):
+        return Path(os.environ["EMBEDLAB_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "embedlab"
+
+
+def cache_key(**parts) -> str:
+    """A stable key from JSON-serialisable parts (model fingerprint, method, options, role, text…)."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    def __init__(self, folder: str | Path | None = None, memory_bytes: int = 512 * 2**20,
+                 disk_bytes: int = 4 * 2**30, use_disk: bool = True):
+        self.memory_bytes = memory_bytes
+        self.disk_bytes = disk_bytes
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory_used = 0
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self.disk_error: str | None = None
+        self.path: Path | None = None
+        if use_disk:
+            self._open(Path(folder) if folder else cache_dir())
+
+    def _open(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.path = folder / DB_NAME
+            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(SCHEMA)
+            db.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used)")
+            self._db = db
+        except (OSError, sqlite3.Error) as exc:
+            self._disable(f"cannot use the disk cache at {folder}: {exc}; caching in memory only")
+
+    def _disable(self, message: str) -> None:
+        if self.disk_error is None:
+            log.warning(message)
+        self.disk_error = message
+        self._db = None
+
+    # memory tier -----------------------------------------------------------------------------------
+    def _remember(self, key: str, vector: np.ndarray) -> None:
+        if key in self._memory:
+            self._memory.move_to_end(key)
+            return
+        self._memory[key] = vector
+        self._memory_used += vector.nbytes
+        while self._memory_used > self.memory_bytes and self._memory:
+            _, old = self._memory.popitem(last=False)
+            self._memory_used -= old.nbytes
+
+    # public ----------------------------------------------------------------------------------------
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for key in keys:
+                if key in self._memory:
+                    self._memory.move_to_end(key)
+                    found[key] = self._memory[key]
+            missing = [k for k in dict.fromkeys(keys) if k not in found]
+            if missing and self._db is not None:
+                found.update(self._load(missing))
+        return found
+
+    def _load(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found = {}
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                rows = self._db.execute(
+                    f"SELECT key, dim, crc, data FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk).fetchall()
+                for key, dim, crc, data in rows:
+                    if len(data) != 4 * dim or zlib.crc32(data) != crc:
+                        log.warning("dropping a corrupt cache row")
+                        self._db.execute("DELETE FROM vectors WHERE key = ?", (key,))
+                        continue
+                    vector = np.frombuffer(data, dtype=np.float32).copy()
+                    found[key] = vector
+                    self._remember(key, vector)
+            if found:
+                now = time.time()
+                self._db.executemany("UPDATE vectors SET used = ? WHERE key = ?", [(now, k) for k in found])
+        except sqlite3.Error as exc:
+            self._disable(f"the disk cache failed ({exc}); caching in memory only")
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        vectors = {k: np.ascontiguousarray(v, dtype=np.float32).ravel() for k, v in items.items()}
+        with self._lock:
+            for key, vector in vectors.items():
+                self._remember(key, vector)
+            if self._db is None or not vectors:
+                return
+            now = time.time()
+            rows = [(k, v.size, zlib.crc32(v.tobytes()), v.tobytes(), v.nbytes, now) for k, v in vectors.items()]
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
+                self._evict()
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                self._disable(f"cannot write the disk cache ({exc}); caching in memory only")
+
+    def _evict(self) -> None:
+        """Drop the least recently used rows until the store is back under 90% of its bound."""
+        total = self._db.execute("SELECT COALESCE(SUM(nbytes), 0) FROM vectors").fetchone()[0]
+        if total <= self.disk_bytes:
+            return
+        target, drop = int(self.disk_bytes * 0.9), []
+        for key, nbytes in self._db.execute("SELECT key, nbytes FROM vectors ORDER BY used"):
+            if total <= target:
+                break
+            drop.append((key,))
+            total -= nbytes
+        self._db.executemany("DELETE FROM vectors WHERE key = ?", drop)
+
+    def stats(self) -> dict:
+        with self._lock:
+            rows = disk = 0
+            if self._db is not None:
+                try:
+                    rows, disk = self._db.execute("SELECT COUNT(*), COALESCE(SUM(nbytes), 0) FROM vectors").fetchone()
+                except sqlite3.Error:
+                    pass
+            return {"memory_vectors": len(self._memory), "memory_bytes": self._memory_used,
+                    "disk_vectors": rows, "disk_bytes": disk, "path": str(self.path) if self.path else None,
+                    "disk_error": self.disk_error}
+
+    def clear_memory(self) -> None:
+        with self._lock:
+            self._memory.clear()
+            self._memory_used = 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -1,0 +1,89 @@
+"""The command line: `python -m embedlab models` and `python -m embedlab compare PAIRS`.
+
+Errors a person can fix print one line and exit with status 2; progress goes to stderr so that
+stdout holds only the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .compare import SideSpec
+from .errors import EmbedLabError
+from .methods import DEFAULT_TASK, METHODS
+from .pairs import MAX_PAIRS, read_pairs
+from .presets import PRESETS, default_pair
+from .prompts import Options
+from .report import table
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    print(f"[embedlab] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_models(args) -> int:
+    base, embed = default_pair()
+    print("Presets:")
+    for name, preset in PRESETS.items():
+        where = "offline" if preset.local_path() else "Hub"
+        default = " (default)" if name in (base, embed) else ""
+        print(f"  {name:26} {preset.side:5}  {where:7} {preset.hub_id}{default}\n      {preset.summary}")
+    print("\nMethods:")
+    for name, method in METHODS.items():
+        print(f"  {name:11} {method.summary}\n              source: {method.source}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .cache import EmbeddingCache
+    from .session import Session
+
+    pairs = read_pairs(args.pairs, max_pairs=args.max_pairs)
+    options = Options(task=args.task, chat_template=args.chat_template, max_length=args.max_length)
+    base, embed = default_pair()
+    session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), device=args.device, dtype=args.dtype,
+                      max_pairs=args.max_pairs)
+    result = session.compare(pairs, SideSpec(args.base or base, args.base_method, options),
+                             SideSpec(args.embed or embed, args.embed_method, options), progress=_progress)
+    print(table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"[embedlab] wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m embedlab", description="Are GPT models good embedders?")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("models", help="list model presets and embedding methods").set_defaults(run=cmd_models)
+    c = sub.add_parser("compare", help="compare a base GPT and an embedding model on question/answer pairs")
+    c.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list")
+    c.add_argument("--base", help="base GPT: preset, Hub id, folder or .gguf (default: by hardware)")
+    c.add_argument("--base-method", choices=list(METHODS), help="default: the model's own default")
+    c.add_argument("--embed", help="embedding model: preset, Hub id, folder or .gguf")
+    c.add_argument("--embed-method", choices=list(METHODS))
+    c.add_argument("--task", default=DEFAULT_TASK, help="instruction for the e5 method's queries")
+    c.add_argument("--chat-template", action=argparse.BooleanOptionalAction, default=None,
+                   help="wrap texts in the chat template (default: on for logits, off otherwise)")
+    c.add_argument("--max-length", type=int, help="truncate inputs to this many tokens")
+    c.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    c.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
+    c.add_argument("--max-pairs", type=int, default=MAX_PAIRS)
+    c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
+    c.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
+    c.set_defaults(run=cmd_compare)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except EmbedLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

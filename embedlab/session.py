@@ -1,0 +1,81 @@
+"""A session: the model registry, the cache and the settings that the CLI, API and dashboard share.
+
+It serialises model computation (one at a time in the process, so visitors' requests queue rather
+than fight over the device) and is what the convenience functions `compare_pairs` and `embed_texts`
+use by default.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+from .backends import Backend
+from .cache import EmbeddingCache
+from .compare import SideSpec, compare
+from .embedding import Embedded, Progress, embed
+from .methods import Role
+from .pairs import MAX_PAIRS, Pair, check_count, make_pairs
+from .presets import default_pair
+from .prompts import Options
+from .registry import ModelRegistry
+
+
+class Session:
+    def __init__(self, cache: EmbeddingCache | None = None, registry: ModelRegistry | None = None,
+                 device: str | None = None, dtype: str | None = None, max_pairs: int | None = MAX_PAIRS):
+        self.cache = cache if cache is not None else EmbeddingCache()
+        self.registry = registry if registry is not None else ModelRegistry()
+        self.device = device
+        self.dtype = dtype
+        self.max_pairs = max_pairs
+        self.compute_lock = threading.Lock()
+
+    def backend(self, name: str) -> Backend:
+        return self.registry.get(name, device=self.device, dtype=self.dtype)
+
+    def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
+                embed: SideSpec | str | None = None, progress: Progress | None = None) -> dict:
+        pairs = [p if isinstance(p, Pair) else make_pairs([p], max_pairs=None)[0] for p in pairs]
+        check_count(pairs, self.max_pairs)
+        defaults = default_pair()
+        specs = {side: (spec if isinstance(spec, SideSpec) else SideSpec(spec or fallback))
+                 for side, spec, fallback in (("base", base, defaults[0]), ("embed", embed, defaults[1]))}
+        if progress:
+            progress(0, 0, "loading models")
+        backends = {side: self.backend(spec.model) for side, spec in specs.items()}
+        with self.compute_lock:
+            return compare(pairs, backends, specs, self.cache, progress)
+
+    def embed(self, model: str, texts: Sequence[str], method: str | None = None, options: Options | None = None,
+              roles: Sequence[Role] | None = None) -> Embedded:
+        backend = self.backend(model)
+        with self.compute_lock:
+            return embed(backend, list(texts), roles, method, options, self.cache)
+
+
+_default: Session | None = None
+_default_lock = threading.Lock()
+
+
+def default_session() -> Session:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Session()
+        return _default
+
+
+def compare_pairs(pairs, base: SideSpec | str | None = None, embed: SideSpec | str | None = None,
+                  session: Session | None = None) -> dict:
+    """Compare a base GPT and an embedding model on pairs (Pair objects or {"question","answer"} dicts)."""
+    return (session or default_session()).compare(pairs, base, embed)
+
+
+def embed_texts(model: Backend | str, texts: Sequence[str], method: str | None = None,
+                options: Options | None = None, session: Session | None = None) -> Embedded:
+    """Embed texts with a loaded backend or a model name, through the session's cache."""
+    session = session or default_session()
+    if isinstance(model, Backend):
+        return embed(model, list(texts), None, method, options, session.cache)
+    return session.embed(model, texts, method, options)
