@@ -48,12 +48,13 @@ class Method:
     source: str
     pooling: str  # a key of pooling.POOLING
     needs: tuple[str, ...] = ()  # Traits fields that must be true
+    forbids: tuple[str, ...] = ()  # Traits fields that must be false
     roles: bool = False  # queries and passages are formatted differently
     chat_template: bool = False  # default for the chat-template option, where the method has one
     options: tuple[str, ...] = field(default=("max_length",))
 
     def applies(self, traits: Traits) -> bool:
-        return all(getattr(traits, need) for need in self.needs)
+        return all(getattr(traits, need) for need in self.needs) and not any(getattr(traits, f) for f in self.forbids)
 
 
 METHODS: dict[str, Method] = {m.name.value: m for m in (
@@ -65,7 +66,7 @@ METHODS: dict[str, Method] = {m.name.value: m for m in (
     Method(Name.MEAN, "Masked mean of the last hidden state over all tokens.", "standard pooling", "mean",
            options=("chat_template", "max_length")),
     Method(Name.CLS, "Last hidden state at the first token ([CLS] in encoders).", "BERT (Devlin et al. 2019)",
-           "cls"),
+           "cls", forbids=("causal",)),
     Method(Name.NATIVE, "The model's own sentence-transformers pipeline (pooling, normalisation); identical "
            "to SentenceTransformer.encode.", "sentence-transformers", "native", needs=("sentence_transformers",)),
     Method(Name.E5, "Queries as 'Instruct: {task}\\nQuery: {text}', passages as they are, EOS appended once, "

@@ -43,25 +43,26 @@ def _cell(value: Any, where: str, column: str) -> str:
     return value
 
 
+def _pair(record: Any, at: str) -> Pair:
+    if isinstance(record, Pair):
+        return record
+    if isinstance(record, dict):
+        keys = {str(k).strip().lower(): v for k, v in record.items()}
+        missing = [k for k in ("question", "answer") if k not in keys]
+        if missing:
+            raise PairsError(f"{at}: missing {' and '.join(repr(m) for m in missing)} "
+                             f"(keys found: {', '.join(map(repr, record)) or 'none'})")
+        q, a = keys["question"], keys["answer"]
+    elif isinstance(record, (list, tuple)) and len(record) == 2:
+        q, a = record
+    else:
+        raise PairsError(f"{at}: expected an object with 'question' and 'answer', got {type(record).__name__}")
+    return Pair(_cell(q, at, "question"), _cell(a, at, "answer"))
+
+
 def make_pairs(records: Iterable[Any], where: str = "item", max_pairs: int | None = MAX_PAIRS) -> list[Pair]:
     """Pairs from dicts with `question` and `answer` keys, or from (question, answer) sequences."""
-    pairs = []
-    for number, record in enumerate(records, start=1):
-        at = f"{where} {number}"
-        if isinstance(record, Pair):
-            record = record.as_dict()
-        if isinstance(record, dict):
-            keys = {str(k).strip().lower(): v for k, v in record.items()}
-            missing = [k for k in ("question", "answer") if k not in keys]
-            if missing:
-                raise PairsError(f"{at}: missing {' and '.join(repr(m) for m in missing)} "
-                                 f"(keys found: {', '.join(map(repr, record)) or 'none'})")
-            q, a = keys["question"], keys["answer"]
-        elif isinstance(record, (list, tuple)) and len(record) == 2:
-            q, a = record
-        else:
-            raise PairsError(f"{at}: expected an object with 'question' and 'answer', got {type(record).__name__}")
-        pairs.append(Pair(_cell(q, at, "question"), _cell(a, at, "answer")))
+    pairs = [_pair(record, f"{where} {number}") for number, record in enumerate(records, start=1)]
     check_count(pairs, max_pairs)
     return pairs
 
@@ -111,7 +112,7 @@ def _read_jsonl(text: str, max_pairs: int | None) -> list[Pair]:
         if not isinstance(record, dict):
             raise PairsError(f"line {number}: expected a JSON object with 'question' and 'answer'")
         records.append((number, record))
-    pairs = [make_pairs([r], where=f"line {n}", max_pairs=None)[0] for n, r in records]
+    pairs = [_pair(record, f"line {number}") for number, record in records]
     check_count(pairs, max_pairs)
     return pairs
 

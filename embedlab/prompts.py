@@ -89,6 +89,10 @@ def encode(tokenizer, text: str, method: Method, options: Options, role: Role = 
         ids = _ids(tokenizer, _chat(tokenizer, text), False)
     else:
         ids = _ids(tokenizer, text, True)
+        if len(ids) > options.max_length:  # let the tokenizer truncate, so closing special tokens stay
+            full = len(ids)
+            ids = tokenizer(text, add_special_tokens=True, truncation=True, max_length=options.max_length)["input_ids"]
+            return Encoded(ids, 0, full > len(ids))
     truncated = len(ids) > options.max_length
     ids = ids[: options.max_length]
     return Encoded(ids, min(pool_from, len(ids) - 1), truncated)
