@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up (first time) and run the whole test suite, browser tests included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh requirements-test.txt
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "the browser tests need Debian's chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+exec .venv/bin/python -m pytest -ra "$@"
