@@ -8,6 +8,7 @@ use by default.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Sequence
 
 from .backends import Backend
@@ -15,29 +16,39 @@ from .cache import EmbeddingCache
 from .compare import SideSpec, compare
 from .embedding import Embedded, Progress, embed
 from .methods import Role
-from .pairs import MAX_PAIRS, Pair, check_count, make_pairs
+from .pairs import Pair, make_pairs
 from .presets import default_pair
 from .prompts import Options
 from .registry import ModelRegistry
+from .settings import Settings
 
 
 class Session:
     def __init__(self, cache: EmbeddingCache | None = None, registry: ModelRegistry | None = None,
-                 device: str | None = None, dtype: str | None = None, max_pairs: int | None = MAX_PAIRS):
+                 device: str | None = None, dtype: str | None = None, max_pairs: int | None = None,
+                 settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        if max_pairs is not None:
+            self.settings = replace(self.settings, max_pairs=max_pairs)
         self.cache = cache if cache is not None else EmbeddingCache()
-        self.registry = registry if registry is not None else ModelRegistry()
+        self.registry = registry if registry is not None else ModelRegistry(
+            allow_hub=self.settings.free_models or bool(self.settings.allowed_models),
+            allow_paths=self.settings.free_models)
         self.device = device
         self.dtype = dtype
-        self.max_pairs = max_pairs
         self.compute_lock = threading.Lock()
 
+    @property
+    def max_pairs(self) -> int:
+        return self.settings.max_pairs
+
     def backend(self, name: str) -> Backend:
-        return self.registry.get(name, device=self.device, dtype=self.dtype)
+        return self.registry.get(self.settings.check_model(name), device=self.device, dtype=self.dtype)
 
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
                 embed: SideSpec | str | None = None, progress: Progress | None = None) -> dict:
-        pairs = [p if isinstance(p, Pair) else make_pairs([p], max_pairs=None)[0] for p in pairs]
-        check_count(pairs, self.max_pairs)
+        pairs = make_pairs(pairs, max_pairs=None)
+        self.settings.check_pairs(pairs)
         defaults = default_pair()
         specs = {side: (spec if isinstance(spec, SideSpec) else SideSpec(spec or fallback))
                  for side, spec, fallback in (("base", base, defaults[0]), ("embed", embed, defaults[1]))}
