@@ -43,3 +43,12 @@ def smollm2(offline_registry):
 @pytest.fixture(scope="session")
 def minilm(offline_registry):
     return offline_registry.get("all-minilm-l6-v2")
+
+
+@pytest.fixture(scope="module")
+def app_server(session_cache_dir, tmp_path_factory):
+    """The real dashboard (`python app.py`) on a free port, shared by one module's browser or API tests."""
+    from apphelpers import running_app
+
+    with running_app(session_cache_dir, tmp_path_factory.mktemp("app")) as url:
+        yield url

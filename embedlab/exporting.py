@@ -1,0 +1,100 @@
+"""Exporting a comparison: the result as JSON (the CLI's schema) and CSV, and figures as images.
+
+CSV has one row per model x question x answer. Text cells that a spreadsheet would run as a formula
+(starting with = + - @, a tab or a carriage return) get a leading single quote. Figures are written as
+PNG through Plotly's kaleido and a local Chrome or Chromium; where that cannot run, as standalone
+HTML files (Plotly's JavaScript included, so they open offline). Building figures is `figures.py`'s job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = ["side", "model", "method", "question_index", "answer_index", "matching", "similarity",
+               "question", "answer"]
+EXPORT_ROOT = Path(tempfile.gettempdir()) / "embedlab-exports"
+KEEP_SECONDS = 6 * 3600  # export folders older than this are removed when a new one is made
+
+
+def neutralise(cell):
+    """A cell safe to open in a spreadsheet: text that starts like a formula gets a leading quote."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def to_json(result: dict) -> str:
+    """The result exactly as `python -m embedlab compare --json` writes it."""
+    return json.dumps(result, indent=2, ensure_ascii=False)
+
+
+def csv_rows(result: dict) -> list[list]:
+    pairs = result["pairs"]
+    rows = []
+    for side, r in result["results"].items():
+        for i, row in enumerate(r["similarity"]):
+            for j, value in enumerate(row):
+                rows.append([side, r["model"], r["method"], i + 1, j + 1, i == j, value,
+                             pairs[i]["question"], pairs[j]["answer"]])
+    return rows
+
+
+def to_csv(result: dict) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([neutralise(cell) for cell in row] for row in csv_rows(result))
+    return out.getvalue()
+
+
+def new_folder() -> Path:
+    """A fresh folder for one export; stale ones from earlier visitors are cleared on the way."""
+    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in EXPORT_ROOT.iterdir():
+        try:
+            if now - old.stat().st_mtime > KEEP_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    folder = EXPORT_ROOT / uuid.uuid4().hex
+    folder.mkdir()
+    return folder
+
+
+def write_results(result: dict, folder: Path, stem: str = "embedlab-results") -> list[Path]:
+    json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
+    json_path.write_text(to_json(result), encoding="utf-8")
+    csv_path.write_text(to_csv(result), encoding="utf-8", newline="")
+    return [json_path, csv_path]
+
+
+def write_figures(figures: dict, folder: Path, width: int = 1200) -> tuple[list[Path], str]:
+    """Each figure as `<name>.png` (kaleido) or, where PNG export fails, `<name>.html`; returns the format."""
+    names = list(figures)
+    pngs = [folder / f"{name}.png" for name in names]
+    try:
+        import plotly.io as pio
+
+        heights = [figures[name].layout.height or 500 for name in names]
+        pio.write_images([figures[name] for name in names], pngs, format="png", width=width,
+                         height=heights, scale=1)
+        if all(p.exists() and p.stat().st_size for p in pngs):
+            return pngs, "png"
+    except Exception as exc:  # noqa: BLE001 - any kaleido or browser failure falls back to HTML
+        log.warning("PNG export failed (%s); writing HTML instead", exc)
+    htmls = [folder / f"{name}.html" for name in names]
+    for name, path in zip(names, htmls):
+        figures[name].write_html(path, include_plotlyjs=True, full_html=True)
+    return htmls, "html"

@@ -1,0 +1,91 @@
+"""The real dashboard in headless Chromium, as a person uses it: load the original example, compare,
+read the heatmaps and metrics, upload a file (its markup shown as text), and see the message for a bad
+file. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+
+from apphelpers import ARTIFACTS, launch_chromium
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+playwright = pytest.importorskip("playwright.sync_api")
+
+COMPARE_MS = 240_000  # the first compare of a session may convert the GGUF model (~35 s on 2 cores)
+MARKUP = "<b>bold</b> & <i>never</i> run"
+
+
+@pytest.fixture(scope="module")
+def page(app_server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_server)
+        page.wait_for_selector("#compare")
+        yield page
+        browser.close()
+
+
+def cell(page, row: int, col: int):
+    return page.locator(f'#pairs [data-testid="cell-{row}-{col}"]')
+
+
+def upload(page, path):
+    page.locator("input[data-testid$='-upload-button']").set_input_files(str(path))
+
+
+def compare_and_wait(page, pairs: int):
+    page.click("#compare")
+    page.wait_for_function(
+        "n => (document.querySelector('#verdict .run-line') || {}).textContent?.startsWith(n + ' pairs')",
+        arg=str(pairs), timeout=COMPARE_MS)
+    page.wait_for_function("document.querySelectorAll('#heatmaps g.hm').length >= 2")
+
+
+def test_original_example_compares_side_by_side(page):
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function("!document.querySelector('#pairs').textContent.includes('OpenAI')")
+    page.get_by_role("button", name="Example: Original experiment (2 pairs)").click()
+    cell(page, 0, 0).get_by_text("Where is the headquarter of OpenAI?").wait_for()
+    assert cell(page, 1, 0).inner_text().strip() == "What is GPU?"
+
+    compare_and_wait(page, 2)
+    assert page.locator("#heatmaps g.hm").count() == 2
+    verdict = page.locator("#verdict .verdict-line").inner_text()
+    assert "smollm2-135m-instruct" in verdict and "all-minilm-l6-v2" in verdict and "separates" in verdict
+    metrics = page.locator("#metrics table.metrics")
+    for label in ("Top-1", "MRR", "AUC", "Mean matching", "Mean non-matching", "Margin"):
+        assert metrics.get_by_text(label, exact=True).count() == 1
+    assert metrics.locator("td.best").count() >= 1
+    page.locator("#downloads a[download='embedlab-results.json']").wait_for()
+    page.locator("#downloads a[download='embedlab-results.csv']").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "browser-original.png"), full_page=True)
+
+
+def test_uploaded_markup_is_shown_as_text(page, tmp_path):
+    pairs = tmp_path / "markup.csv"
+    pairs.write_text(f'question,answer\nWhat is GPU?,A chip for maths\nWhere is OpenAI?,San Francisco\n'
+                     f'"{MARKUP}",plain answer\n', encoding="utf-8")
+    upload(page, pairs)
+    cell(page, 2, 0).wait_for()
+    assert cell(page, 2, 0).inner_text().strip() == MARKUP
+    assert page.locator("#pairs b, #pairs i").count() == 0
+
+    compare_and_wait(page, 3)
+    ticks = " ".join(page.locator("#heatmaps .ytick text").all_text_contents())
+    assert "Q3 <b>bold</b>" in ticks  # the tags are text in the label, not bold type
+    page.screenshot(path=str(ARTIFACTS / "browser-upload.png"), full_page=True)
+
+
+def test_a_csv_without_header_gets_a_clear_message(page, tmp_path):
+    bad = tmp_path / "no-header.csv"
+    bad.write_text("What is <b>GPU</b>?,A chip\n", encoding="utf-8")
+    upload(page, bad)
+    message = page.get_by_text("line 1: a CSV file needs a header row with 'question' and 'answer' columns")
+    message.first.wait_for(timeout=30_000)
+    assert message.first.is_visible()
+    assert "found 'What is <b>GPU</b>?', 'A chip'" in message.first.inner_text()  # the markup as text
+    assert message.first.locator("b").count() == 0
+    assert cell(page, 0, 0).inner_text().strip() == "What is GPU?"  # the table keeps what it had
+    page.screenshot(path=str(ARTIFACTS / "browser-bad-file.png"), full_page=True)

@@ -1,0 +1,177 @@
+"""Figure builders on hand-made results: shapes, one colour scale, escaped texts, the marked diagonal,
+and the PCA projection on points whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from embedlab import figures
+from embedlab.metrics import score, split_scores
+
+HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
+
+
+def fake_result(base_sim, embed_sim, questions=None, answers=None) -> dict:
+    n = len(base_sim)
+    questions = questions or [f"question {i}" for i in range(n)]
+    answers = answers or [f"answer {i}" for i in range(n)]
+    side = lambda model, sim: {"model": model, "method": "m", "similarity": sim,  # noqa: E731
+                               "metrics": score(np.asarray(sim))}
+    return {"pairs": [{"question": q, "answer": a} for q, a in zip(questions, answers)],
+            "results": {"base": side("gpt<i>", base_sim), "embed": side("embedder", embed_sim)}}
+
+
+@pytest.fixture
+def result():
+    base = [[0.95, 0.94, 0.93], [0.92, 0.96, 0.91], [0.90, 0.93, 0.97]]
+    embed = [[0.80, 0.10, -0.20], [0.05, 0.70, 0.00], [0.10, 0.20, 0.60]]
+    return fake_result(base, embed, questions=[HOSTILE, "What is GPU?", "q3 " * 40],
+                       answers=["plain", HOSTILE, "a3"])
+
+
+def heatmap_traces(fig: go.Figure) -> list[go.Heatmap]:
+    return [t for t in fig.data if isinstance(t, go.Heatmap)]
+
+
+def all_label_text(fig: go.Figure) -> list[str]:
+    """Every text a person can see or hover: hover texts, tick labels, titles, annotations, names."""
+    texts = []
+    for trace in fig.data:
+        for attr in ("text", "hovertext", "name"):
+            value = getattr(trace, attr, None)
+            if value is not None:
+                texts.extend(str(v) for v in np.ravel(np.asarray(value, dtype=object)))
+    layout = fig.to_plotly_json()["layout"]
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")):
+            texts.extend(axis.get("ticktext", []))
+    texts.extend(a.get("text", "") for a in layout.get("annotations", []))
+    texts.append(layout.get("title", {}).get("text", ""))
+    return texts
+
+
+def test_heatmaps_are_square_and_side_by_side(result):
+    fig = figures.heatmaps(result)
+    traces = heatmap_traces(fig)
+    assert len(traces) == 2
+    for trace in traces:
+        assert np.asarray(trace.z).shape == (3, 3)
+    assert [t.xaxis for t in traces] == ["x", "x2"]
+    layout = fig.to_plotly_json()["layout"]
+    assert len(layout["yaxis"]["ticktext"]) == 3 and layout["yaxis"]["ticktext"][1].startswith("Q2 What is GPU")
+    assert len(layout["xaxis"]["ticktext"]) == 3 and layout["xaxis2"]["ticktext"][0].startswith("A1 plain")
+
+
+def test_heatmaps_share_one_colour_scale(result):
+    traces = heatmap_traces(figures.heatmaps(result))
+    every = np.concatenate([np.ravel(t.z) for t in traces])
+    assert traces[0].zmin == traces[1].zmin == pytest.approx(every.min())
+    assert traces[0].zmax == traces[1].zmax == pytest.approx(every.max())
+    assert traces[0].colorscale == traces[1].colorscale
+    assert [bool(t.showscale) for t in traces] == [False, True]  # one colour bar serves both
+
+
+def test_color_range_of_constant_matrices_is_not_empty():
+    low, high = figures.color_range([[[0.5, 0.5]], [[0.5]]])
+    assert low < 0.5 < high
+
+
+def test_diagonal_cells_are_outlined(result):
+    fig = figures.heatmaps(result)
+    shapes = fig.layout.shapes
+    assert len(shapes) == 2 * 3
+    for shape in shapes:
+        centre_x, centre_y = (shape.x0 + shape.x1) / 2, (shape.y0 + shape.y1) / 2
+        assert centre_x == centre_y and shape.x1 - shape.x0 == 1
+        assert shape.xref.replace("x", "") == shape.yref.replace("y", "")
+    assert {(s.xref, (s.x0 + s.x1) / 2) for s in shapes} == {(ref, i) for ref in ("x", "x2") for i in range(3)}
+
+
+def test_hover_text_has_the_full_text_escaped(result):
+    fig = figures.heatmaps(result)
+    base = heatmap_traces(fig)[0]
+    cell = base.text[0][1]
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in cell.replace("<br>", " ")
+    assert "matching" not in cell and "matching pair" in base.text[1][1]
+    assert ("q3 " * 40).split()[-1] in base.text[2][2]  # the full long question, not the short label
+
+
+@pytest.mark.parametrize("build", ["heatmaps", "score_distributions", "projection"])
+def test_no_figure_lets_markup_through(result, build):
+    if build == "projection":
+        points = {side: np.zeros((6, 2)) for side in ("base", "embed")}
+        fig = figures.projection(result, points, {side: np.array([0.5, 0.2]) for side in points})
+    else:
+        fig = getattr(figures, build)(result)
+    texts = " ".join(all_label_text(fig))
+    for raw in ("<script", "<b>bold", "<i>"):
+        assert raw not in texts
+    assert "&lt;" in texts or build == "score_distributions"
+
+
+def test_labels_are_short_and_escaped():
+    assert figures.short_label("abcdefghij", width=5) == "abcd…"
+    assert figures.short_label("  two\n lines ") == "two lines"
+    assert figures.short_label("<b>", width=10) == "&lt;b&gt;"
+    assert figures.hover_text("a < b " * 20, width=20).count("<br>") >= 3
+
+
+def test_distributions_hold_matching_and_non_matching_scores(result):
+    fig = figures.score_distributions(result)
+    assert len(fig.data) == 4
+    for trace, (side, kind) in zip(fig.data, [(s, k) for s in ("base", "embed") for k in ("matching", "non-matching")]):
+        pos, neg = split_scores(np.asarray(result["results"][side]["similarity"]))
+        expected = pos if kind == "matching" else neg
+        assert trace.name == kind
+        np.testing.assert_allclose(trace.y, expected)
+        assert len(trace.text) == len(expected)
+        assert set(trace.x) == {f"{side}: {figures.escape(result['results'][side]['model'])}"}
+
+
+def test_pca_recovers_points_on_a_line():
+    points, explained = figures.pca_2d([[0, 0], [1, 0], [2, 0], [3, 0]], unit=False)
+    np.testing.assert_allclose(points[:, 0], [-1.5, -0.5, 0.5, 1.5], atol=1e-12)
+    np.testing.assert_allclose(points[:, 1], 0, atol=1e-12)
+    np.testing.assert_allclose(explained, [1.0, 0.0], atol=1e-12)
+
+
+def test_pca_matches_the_covariance_eigenvectors():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 5)) * np.array([5.0, 2.0, 0.5, 0.1, 0.1])
+    x = x @ np.linalg.qr(rng.normal(size=(5, 5)))[0]  # rotate, so the components are not the axes
+    points, explained = figures.pca_2d(x, unit=False)
+    centred = x - x.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(centred.T, bias=True))
+    top = vectors[:, ::-1][:, :2]
+    np.testing.assert_allclose(np.abs(points), np.abs(centred @ top), atol=1e-9)
+    np.testing.assert_allclose(explained, values[::-1][:2] / values.sum(), atol=1e-9)
+    again, _ = figures.pca_2d(x[::-1], unit=False)  # signs are fixed: row order does not flip the map
+    np.testing.assert_allclose(again[::-1], points, atol=1e-9)
+
+
+def test_pca_on_unit_vectors_ignores_length():
+    a, _ = figures.pca_2d([[1, 0, 0], [0, 2, 0], [0, 0, 3]])
+    b, _ = figures.pca_2d([[5, 0, 0], [0, 1, 0], [0, 0, 1]])
+    np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_pca_of_fewer_rows_than_components_pads_with_zeros():
+    points, explained = figures.pca_2d([[1.0, 2.0, 3.0]])
+    assert points.shape == (1, 2) and np.all(points == 0) and np.all(explained == 0)
+
+
+def test_projection_joins_each_question_to_its_answer(result):
+    q = np.array([[0, 0], [1, 1], [2, 2]], dtype=float)
+    a = q + [10, 0]
+    points = {"base": np.vstack([q, a]), "embed": np.vstack([a, q])}
+    fig = figures.projection(result, points, {"base": np.array([0.6, 0.3]), "embed": np.array([0.5, 0.1])})
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 2
+    base_line = lines[0]
+    assert list(base_line.x) == [0, 10, None, 1, 11, None, 2, 12, None]
+    markers = [t for t in fig.data if t.mode != "lines"]
+    assert [t.name for t in markers] == ["question", "answer"] * 2
+    assert list(markers[0].text) == ["Q1", "Q2", "Q3"]
+    assert "90% of variance" in fig.layout.annotations[0].text
