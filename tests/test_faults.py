@@ -112,7 +112,7 @@ def _mount_tmpfs(path: Path, options: str) -> bool:
 
 
 def _umount(path: Path) -> None:
-    subprocess.run(["umount", str(path)], capture_output=True)
+    subprocess.run(["umount", "--lazy", str(path)], capture_output=True)  # lazy: a test's open handle may linger
 
 
 def test_read_only_cache_folder_keeps_working_in_memory(tmp_path, caplog):
@@ -127,6 +127,7 @@ def test_read_only_cache_folder_keeps_working_in_memory(tmp_path, caplog):
         assert set(cache.get_many(["a", "b"])) == {"a", "b"}
         assert "memory only" in cache.disk_error
         assert sum("memory only" in r.message for r in caplog.records) == 1  # said once
+        cache.close()
     finally:
         _umount(folder)
         folder.chmod(0o700)
@@ -146,6 +147,7 @@ def test_full_cache_folder_keeps_working_in_memory(tmp_path, caplog):
         assert len(cache.get_many(list(big))) == 40  # still served, from memory
         cache.put_many({"more": np.ones(3)})
         assert sum("memory only" in r.message for r in caplog.records) == 1
+        cache.close()
     finally:
         if mounted:
             _umount(folder)
