@@ -67,6 +67,21 @@ def make_pairs(records: Iterable[Any], where: str = "item", max_pairs: int | Non
     return pairs
 
 
+def pairs_from_value(value: Any) -> list[Pair]:
+    """Pairs given to an API: Pair objects, {"question", "answer"} objects, that list as JSON text, or an
+    EmbedLab result (whose "pairs" are taken). Limits on count and length are checked by the caller."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise PairsError(f"pairs: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(value, dict) and isinstance(value.get("pairs"), list):
+        value = value["pairs"]
+    if not isinstance(value, (list, tuple)):
+        raise PairsError(f"pairs must be a list of objects with 'question' and 'answer', got {type(value).__name__}")
+    return make_pairs(value, max_pairs=None)
+
+
 def check_count(pairs: list[Pair], max_pairs: int | None = MAX_PAIRS) -> None:
     if not pairs:
         raise PairsError("no pairs given: add at least one question with its answer")

@@ -16,7 +16,7 @@ from .cache import EmbeddingCache
 from .compare import SideSpec, compare
 from .embedding import Embedded, Progress, embed
 from .methods import Role
-from .pairs import Pair, make_pairs
+from .pairs import Pair, pairs_from_value
 from .presets import default_pair
 from .prompts import Options
 from .registry import ModelRegistry
@@ -31,7 +31,7 @@ class Session:
         if max_pairs is not None:
             self.settings = replace(self.settings, max_pairs=max_pairs)
         self.cache = cache if cache is not None else EmbeddingCache()
-        self.registry = registry if registry is not None else ModelRegistry(
+        self.registry = registry if registry is not None else shared_registry(
             allow_hub=self.settings.free_models or bool(self.settings.allowed_models),
             allow_paths=self.settings.free_models)
         self.device = device
@@ -47,7 +47,7 @@ class Session:
 
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
                 embed: SideSpec | str | None = None, progress: Progress | None = None) -> dict:
-        pairs = make_pairs(pairs, max_pairs=None)
+        pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
         defaults = default_pair()
         specs = {side: (spec if isinstance(spec, SideSpec) else SideSpec(spec or fallback))
@@ -65,8 +65,18 @@ class Session:
             return embed(backend, list(texts), roles, method, options, self.cache)
 
 
+_registries: dict[tuple[bool, bool], ModelRegistry] = {}
 _default: Session | None = None
 _default_lock = threading.Lock()
+
+
+def shared_registry(allow_hub: bool = True, allow_paths: bool = True) -> ModelRegistry:
+    """The process-wide registry for these permissions: sessions made one after another share models."""
+    with _default_lock:
+        key = (allow_hub, allow_paths)
+        if key not in _registries:
+            _registries[key] = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths)
+        return _registries[key]
 
 
 def default_session() -> Session:

@@ -16,7 +16,7 @@ from .errors import EmbedLabError, PairsError
 from .loading import describe
 from .methods import METHODS, valid_methods
 from .metrics import METRIC_LABELS, METRIC_NAMES
-from .pairs import Pair, check_count, make_pairs
+from .pairs import Pair, check_count
 from .presets import PRESETS, presets_for
 from .prompts import Options
 from .report import verdict
@@ -59,20 +59,6 @@ def with_row_added(rows: list[list[str]] | None) -> list[list[str]]:
 def without_last_row(rows: list[list[str]] | None) -> list[list[str]]:
     rows = [list(row) for row in rows or []]
     return rows[:-1] if len(rows) > 1 else [row[:] for row in EMPTY_ROWS]
-
-
-def api_pairs(pairs: Any) -> list[Pair]:
-    """Pairs given to the API: a list of {"question", "answer"} objects, or that list as JSON text."""
-    if isinstance(pairs, str):
-        try:
-            pairs = json.loads(pairs)
-        except json.JSONDecodeError as exc:
-            raise PairsError(f"pairs: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if isinstance(pairs, dict) and isinstance(pairs.get("pairs"), list):
-        pairs = pairs["pairs"]  # a result of this API, given back
-    if not isinstance(pairs, list):
-        raise PairsError(f"pairs must be a list of objects with 'question' and 'answer', got {type(pairs).__name__}")
-    return make_pairs(pairs, max_pairs=None)  # limits: Settings.check_pairs, as for the table
 
 
 def model_choices(side: str, settings: Settings) -> tuple[list[str], bool]:

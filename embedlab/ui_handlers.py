@@ -22,7 +22,7 @@ from .embedding import embed
 from .errors import EmbedLabError
 from .hosting import gpu, session
 from .methods import Role
-from .pairs import read_pairs
+from .pairs import pairs_from_value, read_pairs
 from .presets import default_pair
 
 
@@ -55,7 +55,7 @@ def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], de
             progress((done, total) if total else 0.0, desc=message)
 
     try:
-        items = ui.api_pairs(pairs)
+        items = pairs_from_value(pairs)
         s.settings.check_pairs(items)
         device = choose_device(device)
         backends = {}

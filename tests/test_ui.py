@@ -14,6 +14,7 @@ import pytest
 from embedlab import exporting, hosting, ui
 from embedlab.cache import EmbeddingCache
 from embedlab.errors import EmbedLabError, PairsError
+from embedlab.pairs import pairs_from_value
 from embedlab.metrics import score
 from embedlab.prompts import Options
 from embedlab.session import Session
@@ -63,13 +64,13 @@ def test_rows_are_added_and_removed():
 
 def test_api_pairs_accept_a_list_or_its_json():
     items = [{"question": "q", "answer": "a"}]
-    assert ui.api_pairs(items) == ui.api_pairs(json.dumps(items)) == ui.api_pairs({"pairs": items})
+    assert pairs_from_value(items) == pairs_from_value(json.dumps(items)) == pairs_from_value({"pairs": items})
     with pytest.raises(PairsError, match="not valid JSON"):
-        ui.api_pairs("[{")
+        pairs_from_value("[{")
     with pytest.raises(PairsError, match="item 1: missing 'answer'"):
-        ui.api_pairs([{"question": "q"}])
+        pairs_from_value([{"question": "q"}])
     with pytest.raises(PairsError, match="must be a list"):
-        ui.api_pairs(42)
+        pairs_from_value(42)
 
 
 # options and choices ------------------------------------------------------------------------------
