@@ -80,7 +80,8 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                 chat_template = gr.Radio(list(CHAT_TEMPLATE), value="default", label="Chat template",
                                          info="default: on for the logits method, off otherwise")
                 max_length = gr.Number(0, precision=0, minimum=0, label="Max length in tokens (0: the model's own)")
-                device = gr.Dropdown(available_devices(), value="auto", label="Device")
+                device = gr.Dropdown(available_devices(), value="auto", label="Device", allow_custom_value=True,
+                                     info="auto picks CUDA, then Apple MPS, then CPU; or type cuda:N")
             run = gr.Button("Compare", variant="primary", size="lg", elem_id="compare")
     verdict = gr.HTML(WAITING, elem_id="verdict")
     with gr.Column(visible=False) as results:

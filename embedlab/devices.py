@@ -31,7 +31,7 @@ def choose_device(requested: str | None = None) -> str:
         return "cpu"
     if kind == "cuda":
         if not torch.cuda.is_available():
-            raise DeviceError("device 'cuda' was asked for, but this machine has no CUDA GPU; use 'cpu' or 'auto'")
+            raise DeviceError(f"device {requested!r} was asked for, but this machine has no CUDA GPU; use 'cpu' or 'auto'")
         index = requested.partition(":")[2]
         if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
             raise DeviceError(f"no CUDA device {requested!r}; this machine has {torch.cuda.device_count()}")

@@ -180,7 +180,7 @@ def read_pairs(path: str | Path, max_pairs: int | None = MAX_PAIRS, max_bytes: i
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise PairsError(f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
+            raise PairsError(f"{path.name} is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.1f} MB limit")
         data = path.read_bytes()
     except FileNotFoundError:
         raise PairsError(f"no such file: {path}") from None

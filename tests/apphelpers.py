@@ -35,13 +35,13 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS):
+def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS, extra_env: dict | None = None):
     """Yield the URL of `python app.py` running with its caches in `cache_dir`, logging to `work_dir`."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "EMBEDLAB_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "HF_HOME": str(work_dir / "hf-home"), "GRADIO_ANALYTICS_ENABLED": "False",
-           "GRADIO_TEMP_DIR": str(work_dir / "gradio"), "TOKENIZERS_PARALLELISM": "false"}
+           "GRADIO_TEMP_DIR": str(work_dir / "gradio"), "TOKENIZERS_PARALLELISM": "false", **(extra_env or {})}
     log_path = work_dir / "app.log"
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "wb") as log:

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
 
 COMPARE_MS = 240_000  # the first compare of a session may convert the GGUF model (~35 s on 2 cores)
-MARKUP = "<b>bold</b> & <i>never</i> run"
+MARKUP = "<b>bold</b> & <i>never</i> run <script>window.pwned=1</script><img src=x onerror='window.pwned=2'>"
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +75,8 @@ def test_uploaded_markup_is_shown_as_text(page, tmp_path):
     compare_and_wait(page, 3)
     ticks = " ".join(page.locator("#heatmaps .ytick text").all_text_contents())
     assert "Q3 <b>bold</b>" in ticks  # the tags are text in the label, not bold type
+    page.locator("#heatmaps .nsewdrag").first.hover()  # show a hover label built from the texts
+    assert page.evaluate("window.pwned") is None  # no script from the pairs ever ran
     page.screenshot(path=str(ARTIFACTS / "browser-upload.png"), full_page=True)
 
 
