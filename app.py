@@ -111,6 +111,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
               api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(dashboard.status, api_name="status", concurrency_limit=None)
 
 demo.queue(default_concurrency_limit=1, max_size=64)
 

@@ -8,7 +8,7 @@ recently used model is released when more than `max_models` are held.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Callable
 
 from .backends import Backend
@@ -22,7 +22,7 @@ class ModelRegistry:
         self.max_models = max_models
         self.loader = loader
         self.load_options = load_options
-        self.loads = 0  # how many times a model was actually loaded (for tests and reports)
+        self.loads: Counter[str] = Counter()  # how many times each model was actually loaded
         self._models: OrderedDict[tuple, Backend] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -40,7 +40,7 @@ class ModelRegistry:
                     return self._models[key]
             backend = self.loader(name, device=device, dtype=dtype, **self.load_options)
             with self._lock:
-                self.loads += 1
+                self.loads[name] += 1
                 self._models[key] = backend
                 while len(self._models) > self.max_models:
                     _, old = self._models.popitem(last=False)

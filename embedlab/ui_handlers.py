@@ -176,3 +176,15 @@ class Dashboard:
                                                       ("embed", embed, embed_method, defaults[1]))}
         result, _ = compute(self.session_name, pairs, specs)
         return result
+
+    def status(self) -> dict:
+        """What this server holds: models loaded (and how often each was loaded), the cache, the devices.
+
+        Returns:
+            {"loaded": [...], "loads": {model: count}, "cache": {...}, "devices": [...], "hosted": bool}
+        """
+        s = session(self.session_name)
+        cache = {k: v for k, v in s.cache.stats().items() if k != "path"}  # no server paths to visitors
+        return {"loaded": s.registry.loaded(), "loads": dict(s.registry.loads), "cache": cache,
+                "devices": ui.available_devices(), "hosted": s.settings.hosted}
+
