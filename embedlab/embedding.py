@@ -74,6 +74,16 @@ def _run(backend: Backend, items: list[Item], method: Method, options: Options) 
                                _run(backend, items[half:], method, options)])
 
 
+def _truncated_among(backend: Backend, indices: list[int], texts, roles, method: Method, options: Options) -> int:
+    """How many of the cached texts at `indices` were truncated when computed. No tokeniser makes more
+    tokens than UTF-8 bytes, so only texts whose bytes (with the prompt's) could pass the limit are
+    tokenised again."""
+    overhead = len(options.task.encode()) + 256  # prompt templates and special tokens, generously
+    suspects = [i for i in indices if len(texts[i].encode()) + overhead > options.max_length]
+    items = [backend.prepare(texts[i], roles[i], method, options) for i in suspects]
+    return sum(bool(item.encoded and item.encoded.truncated) for item in items)
+
+
 def embed(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None = None, method: str | None = None,
           options: Options | None = None, cache: EmbeddingCache | None = None,
           progress: Progress | None = None) -> Embedded:
@@ -89,6 +99,7 @@ def embed(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None =
             todo[key] = index
     items = [(i, backend.prepare(texts[i], roles[i], m, opts)) for i in todo.values()]
     truncated = sum(item.encoded.truncated for _, item in items if item.encoded)
+    truncated += _truncated_among(backend, [i for i, key in enumerate(keys) if key not in todo], texts, roles, m, opts)
     total, done = len(items), 0
     if progress:
         progress(0, total, f"{backend.name}: {len(texts) - total} from cache, embedding {total} texts")

@@ -91,3 +91,12 @@ def test_second_start_loads_the_converted_gguf_quickly(offline_registry):
     backend = load("smollm2-135m-instruct")
     assert backend.info["source"] == "gguf"
     assert time.perf_counter() - start < 15  # generous: the conversion itself takes ~35 s here
+
+
+def test_truncation_is_reported_for_cached_texts_too(minilm, tmp_path):
+    long = " ".join(["The graphics processing unit renders images."] * 100)
+    cache = EmbeddingCache(tmp_path)
+    first = embed(minilm, [long, "short"], cache=cache)
+    again = embed(minilm, [long, "short"], cache=cache)
+    assert (first.truncated, first.computed) == (1, 2)
+    assert (again.truncated, again.computed) == (1, 0)
