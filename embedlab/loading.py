@@ -2,12 +2,12 @@
 
 `locate()` turns a name into a `Source` without loading anything; `load()` builds the backend on the
 chosen device. A GGUF file is dequantised once and kept as a safetensors folder in EmbedLab's cache,
-so the next start takes a second, not twenty. Keeping loaded models around is `registry.py`'s job.
+so the next start takes a second, not twenty. `fast=True` quantises the model to int8 on the CPU
+(`fastmode.py`). Keeping loaded models around is `registry.py`'s job.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -18,10 +18,12 @@ from pathlib import Path
 
 import torch
 
+from . import fastmode
 from .backends.transformers_backend import TransformersBackend
 from .cache import cache_dir
 from .devices import choose_device, choose_dtype, dtype_name
 from .errors import ModelUnavailableError, UnknownModelError
+from .fingerprints import fingerprint as weights_fingerprint
 from .methods import Traits, default_method
 from .presets import PRESETS
 
@@ -70,29 +72,14 @@ def locate(name: str, allow_hub: bool = True, allow_paths: bool = True) -> Sourc
                             f"a Hub id like 'org/name', a model folder or a .gguf file")
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fingerprint(source: Source, revision: str | None = None) -> str:
-    """Identity of the weights: file hashes for local models (sizes and dates for huge ones), Hub revision."""
-    if source.kind == "hub":
-        return f"hub:{source.location}@{revision or 'unknown'}"
-    path = Path(source.location)
-    if source.kind == "gguf":
-        return f"gguf:{_file_digest(path)}"
-    files = sorted(p for p in path.rglob("*") if p.is_file() and ".cache" not in p.parts)
-    total = sum(p.stat().st_size for p in files)
-    digest = hashlib.sha256()
-    for p in files:
-        stat = p.stat()
-        part = _file_digest(p) if total <= 2**30 else f"{stat.st_size}:{stat.st_mtime_ns}"
-        digest.update(f"{p.relative_to(path)}={part};".encode())
-    return f"folder:{digest.hexdigest()}"
+    """Identity of the weights: file hashes for local models (memoised, see `fingerprints.py`), Hub revision."""
+    return weights_fingerprint(source.kind, source.location, revision)
+
+
+def batch_limits(device: str) -> tuple[int, int]:
+    """Texts per batch and tokens per batch (padded width x texts) on a device."""
+    return (32, 8192) if device == "cpu" else (64, 65536)
 
 
 def converted_gguf(path: Path, digest: str) -> Path:
@@ -172,13 +159,16 @@ def describe(name: str, allow_hub: bool = True, allow_paths: bool = True) -> tup
 
 
 def load(name: str, device: str | None = None, dtype: str | None = None, allow_hub: bool = True,
-         allow_paths: bool = True, trust_remote_code: bool = False) -> TransformersBackend:
-    """Load `name` (preset, Hub id, folder or .gguf) onto a device, ready to embed."""
+         allow_paths: bool = True, trust_remote_code: bool = False, fast: bool = False) -> TransformersBackend:
+    """Load `name` (preset, Hub id, folder or .gguf) onto a device, ready to embed; `fast` for int8 on a CPU."""
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     source = locate(name, allow_hub=allow_hub, allow_paths=allow_paths)
     device = choose_device(device)
     torch_dtype = choose_dtype(device, dtype)
+    if fast:
+        fastmode.check_supported(device)  # before any weights are read
+        torch_dtype = torch.float32
     location = source.location
     fp = fingerprint(source) if source.kind != "hub" else None
     if source.kind == "gguf":
@@ -210,14 +200,17 @@ def load(name: str, device: str | None = None, dtype: str | None = None, allow_h
     if not placement:
         model = model.to(device)
     model.eval()
+    parameters = sum(p.numel() for p in model.parameters())  # counted before fast mode packs them away
+    if fast:
+        fastmode.quantize(model, device)
     limits = [getattr(config, "max_position_embeddings", None), tokenizer.model_max_length]
     if st_config and st_config["max_seq_length"]:
         limits.append(st_config["max_seq_length"])
     max_length = min([int(n) for n in limits if n and n < 1e6] + [4096 if traits.causal else 512])
     preferred = source.default_method or default_method(traits)
+    batch_size, batch_tokens = batch_limits(device)
     return TransformersBackend(
         model=model, tokenizer=tokenizer, st_config=st_config, name=name, fingerprint=fp, traits=traits,
-        device=device, dtype=dtype_name(torch_dtype), max_length=max_length, default_method=preferred,
-        batch_size=32 if device == "cpu" else 64, batch_tokens=8192 if device == "cpu" else 65536,
-        info={"source": source.kind, "location": source.location,
-              "parameters": sum(p.numel() for p in model.parameters())})
+        device=device, dtype=fastmode.DTYPE_NAME if fast else dtype_name(torch_dtype), max_length=max_length,
+        default_method=preferred, batch_size=batch_size, batch_tokens=batch_tokens,
+        info={"source": source.kind, "location": source.location, "parameters": parameters, "fast": fast})

@@ -3,9 +3,18 @@
 One forward pass through the base model gives the last hidden states; the method's pooling picks the
 vector; for `logits`, the LM head projects only the pooled (last) position, never every token.
 `native` follows the model's sentence-transformers configuration (Pooling and Normalize modules).
+
+In a decoder-only model a position sees only the positions before it, so the token prefix that every
+text of a batch shares (SmolLM2's chat template puts the same system prompt in front of each text) is
+run once and its key/value cache reused by every row: the same numbers, computed once. The last prefix
+is kept, so the next batch (or a single text) with the same start skips it too. Encoders attend both
+ways and never take that path. Quantisation (the opt-in fast mode) lives in `embedlab.fastmode`.
 """
 
 from __future__ import annotations
+
+import copy
+import inspect
 
 import numpy as np
 import torch
@@ -15,6 +24,18 @@ from ..methods import Method, Name, Role
 from ..pooling import POOLING
 from ..prompts import Options, encode
 from . import Backend, Item
+
+MIN_SHARED_PREFIX = 4  # tokens; a shorter shared prefix is not worth a second forward call
+
+
+def shared_prefix(rows: list[list[int]]) -> int:
+    """How many leading tokens every row has in common, leaving each row at least one token of its own."""
+    limit = min(len(row) for row in rows) - 1
+    first = rows[0]
+    n = 0
+    while n < limit and all(row[n] == first[n] for row in rows):
+        n += 1
+    return n
 
 
 class TransformersBackend(Backend):
@@ -27,6 +48,10 @@ class TransformersBackend(Backend):
         self.head = model.get_output_embeddings() if self.traits.lm_head else None
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
         self.input_device = next(model.parameters()).device
+        parameters = inspect.signature(self.encoder.forward).parameters
+        cache_arg = next((name for name in ("cache", "past_key_values") if name in parameters), None)
+        self.cache_arg = cache_arg if self.traits.causal else None  # reuse shared prefixes only where causal
+        self._prefix: tuple[tuple[int, ...], object, torch.Tensor] | None = None  # ids, cache, hidden states
 
     def prepare(self, text: str, role: Role, method: Method, options: Options) -> Item:
         if method.name == Name.NATIVE and self.st_config.get("do_lower_case"):
@@ -40,25 +65,57 @@ class TransformersBackend(Backend):
         pooled = torch.cat([POOLING[mode](hidden, mask) for mode in modes], dim=-1)
         return F.normalize(pooled, p=2, dim=-1) if self.st_config.get("normalize") else pooled
 
+    def _prefix_length(self, rows: list[list[int]]) -> int:
+        """Tokens at the start of every row to run once: the kept prefix where all rows begin with it, else
+        what the rows share (0 where that is too short to pay for itself, or the model is not causal)."""
+        if not self.cache_arg:
+            return 0
+        if self._prefix is not None:
+            known = self._prefix[0]
+            if all(len(row) > len(known) and tuple(row[:len(known)]) == known for row in rows):
+                return len(known)
+        n = shared_prefix(rows) if len(rows) > 1 else 0
+        return n if n >= MIN_SHARED_PREFIX else 0
+
+    def _prefix_state(self, ids: list[int]):
+        """The key/value cache and hidden states of a prefix, run once and kept until another comes."""
+        key = tuple(ids)
+        if self._prefix is None or self._prefix[0] != key:
+            out = self.encoder(input_ids=torch.tensor([ids], device=self.input_device), use_cache=True)
+            self._prefix = (key, getattr(out, self.cache_arg), out.last_hidden_state)
+        return self._prefix[1], self._prefix[2]
+
+    def _hidden(self, ids: torch.Tensor, mask: torch.Tensor, prefix: int) -> torch.Tensor:
+        """Last hidden states [batch, width, dim]; the first `prefix` tokens (the same in every row) run once."""
+        if prefix == 0:
+            return self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        kept, start = self._prefix_state(ids[0, :prefix].tolist())
+        if kept is None:  # the model gave back no cache after all: stop trying, run whole rows
+            self.cache_arg, self._prefix = None, None
+            return self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        cache = copy.deepcopy(kept)  # the forward below appends to it
+        cache.batch_repeat_interleave(ids.shape[0])
+        tail = self.encoder(input_ids=ids[:, prefix:], attention_mask=mask, use_cache=True, **{self.cache_arg: cache})
+        return torch.cat([start.expand(ids.shape[0], -1, -1), tail.last_hidden_state], dim=1)
+
     @torch.inference_mode()
     def embed_batch(self, items: list[Item], method: Method, options: Options) -> np.ndarray:
-        width = max(len(item.encoded.ids) for item in items)
-        ids = torch.full((len(items), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(items), width), dtype=torch.long)
-        pool_mask = torch.zeros((len(items), width), dtype=torch.long)
-        for row, item in enumerate(items):
-            n = len(item.encoded.ids)
-            ids[row, :n] = torch.tensor(item.encoded.ids)
-            mask[row, :n] = 1
-            pool_mask[row, item.encoded.pool_from:n] = 1
-        ids, mask, pool_mask = (t.to(self.input_device) for t in (ids, mask, pool_mask))
-        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        pooled = self._pool(hidden, mask, pool_mask.to(hidden.device), method)
+        rows = [item.encoded.ids for item in items]
+        width = max(len(row) for row in rows)
+        ids = torch.tensor([row + [self.pad_id] * (width - len(row)) for row in rows], dtype=torch.long)
+        lengths = torch.tensor([len(row) for row in rows])
+        starts = torch.tensor([item.encoded.pool_from for item in items])
+        positions = torch.arange(width)
+        mask = (positions < lengths[:, None]).long()
+        pool_mask = mask * (positions >= starts[:, None])
+        ids, mask = ids.to(self.input_device), mask.to(self.input_device)
+        hidden = self._hidden(ids, mask, self._prefix_length(rows))
+        pooled = self._pool(hidden, mask.to(hidden.device), pool_mask.to(hidden.device), method)
         if method.name == Name.LOGITS:
             pooled = self.head(pooled.to(self.head.weight.device))
         return pooled.float().cpu().numpy()
 
     def close(self) -> None:
-        self.model = self.encoder = self.head = None
+        self.model = self.encoder = self.head = self._prefix = None
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -1,0 +1,60 @@
+"""The benchmark suite runs end to end at toy size (on tiny random models) and writes every item.
+
+This checks that the scripts work, not what they measure: figures from a toy run mean nothing.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import tinymodels
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD_KEYS = {"item", "what", "baseline", "candidate", "target", "holds", "ratio", "checks", "note"}
+
+
+def _run(args, tmp_path):
+    env = {**os.environ, "EMBEDLAB_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_suite_runs_every_item_at_tiny_size(tmp_path):
+    base = tinymodels.llama_causal(tmp_path / "llama")
+    embedder = tinymodels.bert_sentence_transformer(tmp_path / "bert")
+    out = tmp_path / "run.json"
+    done = _run(["benchmarks", "--size", "tiny", "--threads", "1", "--base", str(base), "--embed", str(embedder),
+                 "--out", str(out)], tmp_path)
+    report = json.loads(out.read_text())
+    assert [r["item"] for r in report["items"]] == [1, 2, 3, 4, 5, 6]
+    for record in report["items"]:
+        assert RECORD_KEYS <= set(record), record["item"]
+        assert record["ratio"] is not None and record["ratio"] > 0
+    items = {r["item"]: r for r in report["items"]}
+    assert items[1]["checks"]["max_abs_diff"] <= 1e-5  # the engine equals sentence-transformers even here
+    assert items[3]["checks"]["allclose_1e-4"]
+    assert items[4]["checks"]["same_similarities"]
+    assert report["meta"]["machine"]["torch_threads"] == 1
+    assert "targets hold" in done.stdout and "ratio" in done.stdout
+
+
+def test_gpu_benchmark_dry_run_on_the_cpu(tmp_path):
+    out = tmp_path / "gpu.json"
+    _run(["benchmarks.gpu", "--dry-run", "--texts", "16", "--tokens", "8", "--out", str(out)], tmp_path)
+    report = json.loads(out.read_text())
+    assert [r["method"] for r in report["results"]] == ["logits", "e5"]
+    assert all(r["texts"] == 16 and r["tokens_per_s"] > 0 for r in report["results"])
+
+
+def test_gpu_benchmark_without_cuda_says_so(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr
