@@ -44,8 +44,13 @@ def cmd_compare(args) -> int:
     pairs = read_pairs(args.pairs, max_pairs=args.max_pairs)
     options = Options(task=args.task, chat_template=args.chat_template, max_length=args.max_length)
     base, embed = default_pair()
-    session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), device=args.device, dtype=args.dtype,
-                      max_pairs=args.max_pairs)
+    registry = None
+    if args.fast:
+        from .registry import ModelRegistry
+
+        registry = ModelRegistry(fast=True)
+    session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), registry=registry, device=args.device,
+                      dtype=args.dtype, max_pairs=args.max_pairs)
     result = session.compare(pairs, SideSpec(args.base or base, args.base_method, options),
                              SideSpec(args.embed or embed, args.embed_method, options), progress=_progress)
     print(table(result))
@@ -72,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     c.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
     c.add_argument("--max-pairs", type=int, default=MAX_PAIRS)
+    c.add_argument("--fast", action="store_true",
+                   help="int8 fast mode on x86 CPUs: about 1.6x faster, vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
     c.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
     c.set_defaults(run=cmd_compare)
