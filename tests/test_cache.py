@@ -1,6 +1,5 @@
 """The on-disk cache: persistence, keys, corruption, eviction and a folder that cannot be written."""
 
-import os
 import sqlite3
 
 import numpy as np
@@ -52,18 +51,6 @@ def test_eviction_keeps_the_disk_bound(tmp_path):
     assert stats["disk_vectors"] >= 8
     assert "k29" in cache.get_many(["k29"])  # the newest survive
     assert cache.get_many(["k0"]) == {}  # the oldest went
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write a read-only folder")
-def test_read_only_folder_falls_back_to_memory(tmp_path):
-    tmp_path.chmod(0o500)
-    try:
-        cache = EmbeddingCache(tmp_path / "sub")
-        cache.put_many({"a": np.ones(2)})
-        assert "a" in cache.get_many(["a"])
-        assert cache.disk_error and "memory only" in cache.disk_error
-    finally:
-        tmp_path.chmod(0o700)
 
 
 def test_unusable_path_falls_back_to_memory(tmp_path):
