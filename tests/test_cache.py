@@ -3,7 +3,6 @@
 import sqlite3
 
 import numpy as np
-import pytest
 
 from embedlab.cache import DB_NAME, EmbeddingCache, cache_key
 
