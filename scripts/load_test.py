@@ -97,11 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=1000, help="at most this many requests per client")
     p.add_argument("--pairs", type=int, default=4, help="pairs per request")
     p.add_argument("--json", help="write the figures here")
+    p.add_argument("--no-warmup", dest="warmup", action="store_false",
+                   help="do not load the models with one request before the clients start")
     args = p.parse_args(argv)
 
     def measure(url: str) -> tuple[list[dict], dict]:
         from gradio_client import Client
 
+        if args.warmup:  # load the models first, so the figures are of serving, not of a cold start
+            Client(url, verbose=False).predict(pairs=[{"question": "warm-up?", "answer": "warm-up."}], base=BASE,
+                                               base_method="", embed=EMBED, embed_method="", api_name="/compare_json")
         start = time.perf_counter()
         records = run_clients(url, args.clients, args.seconds, args.requests, args.pairs)
         wall = time.perf_counter() - start
