@@ -62,9 +62,24 @@ class Case:
         return self.file or ("pairs.json", json.dumps(self.pairs, ensure_ascii=False).encode("utf-8"))
 
 
+def _csv_export_is_safe(expected: list[dict]) -> Callable[[dict], None]:
+    def check(result: dict) -> None:
+        import csv
+        import io
+
+        from embedlab.exporting import to_csv
+
+        _pairs_kept(expected)(result)
+        rows = list(csv.DictReader(io.StringIO(to_csv(result))))
+        texts = [row[column] for row in rows for column in ("question", "answer")]
+        assert not any(text.startswith("=") for text in texts) and "'" + ODD["formula"] in texts
+    return check
+
+
 def _odd(key: str) -> Case:
     pairs = [{"question": ODD[key], "answer": f"An answer about {key}: {ODD[key]}"}, *GOOD]
-    return Case(f"odd-{key}", pairs=pairs, check=_pairs_kept(pairs))
+    check = _csv_export_is_safe(pairs) if key == "formula" else _pairs_kept(pairs)
+    return Case(f"odd-{key}", pairs=pairs, check=check)
 
 
 CASES = [
