@@ -42,8 +42,9 @@ class Session:
     def max_pairs(self) -> int:
         return self.settings.max_pairs
 
-    def backend(self, name: str) -> Backend:
-        return self.registry.get(self.settings.check_model(name), device=self.device, dtype=self.dtype)
+    def backend(self, name: str, device: str | None = None) -> Backend:
+        """`name` loaded (once per process) on `device`, or on the session's device; refused if not allowed."""
+        return self.registry.get(self.settings.check_model(name), device=device or self.device, dtype=self.dtype)
 
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
                 embed: SideSpec | str | None = None, progress: Progress | None = None) -> dict:

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import EmbedLabError, ModelUnavailableError, PairsError
-from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair
+from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
 
 MAX_TEXT_CHARS = 20_000
@@ -73,8 +73,7 @@ class Settings:
         return name
 
     def check_pairs(self, pairs: list[Pair]) -> None:
-        if len(pairs) > self.max_pairs:
-            raise PairsError(f"{len(pairs)} pairs is over the limit of {self.max_pairs}; split the set")
+        check_count(pairs, self.max_pairs)
         for number, pair in enumerate(pairs, start=1):
             for column, text in (("question", pair.question), ("answer", pair.answer)):
                 if len(text) > self.max_text_chars:

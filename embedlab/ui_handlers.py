@@ -60,9 +60,8 @@ def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], de
         device = choose_device(device)
         backends = {}
         for side in SIDES:
-            model = s.settings.check_model(specs[side].model)
-            report(0, 0, f"loading {model} on {device}")
-            backends[side] = s.registry.get(model, device=device, dtype=s.dtype)
+            report(0, 0, f"loading {specs[side].model} on {device}")
+            backends[side] = s.backend(specs[side].model, device)
         with s.compute_lock:
             result = compare(items, backends, specs, s.cache, report)
             projections = {}
