@@ -4,7 +4,9 @@ Run by `startup.py` as `python -m benchmarks.probe --base B --embed E [--pairs N
 EMBEDLAB_CACHE_DIR and, in EMBEDLAB_BENCH_LAUNCHED, the wall-clock time at which it was launched; prints
 one JSON line: the seconds from launch to each phase (interpreter start-up included, shutdown not),
 the bytes of both models' weights, and the peak resident memory after the start and, with --pairs,
-after a comparison of N pairs into an empty cache. It measures; it judges nothing.
+after a comparison of N pairs into an empty cache. With --imports-only it stops after importing torch,
+transformers and the two model classes (read from the models' configurations; no weights, no
+tokenizer): the part of a start that belongs to those libraries. It measures; it judges nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 
 def peak_rss_bytes() -> int:
@@ -27,13 +30,36 @@ def peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
+def import_model_classes(names: list[str]) -> list[str]:
+    """Import torch, transformers and the class each model loads as, from its configuration alone."""
+    import torch  # noqa: F401
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
+
+    from embedlab.loading import converted_gguf, fingerprint, locate
+
+    classes = []
+    for name in names:
+        source = locate(name)
+        location = str(converted_gguf(Path(source.location), fingerprint(source))) if source.kind == "gguf" \
+            else source.location
+        config = AutoConfig.from_pretrained(location)
+        causal = any(a.endswith("ForCausalLM") for a in config.architectures or [])
+        classes.append((AutoModelForCausalLM if causal else AutoModel)._model_mapping[type(config)].__name__)
+    return classes
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.probe")
     p.add_argument("--base", required=True)
     p.add_argument("--embed", required=True)
     p.add_argument("--pairs", type=int, default=0)
     p.add_argument("--threads", type=int)
+    p.add_argument("--imports-only", action="store_true")
     args = p.parse_args(argv)
+    if args.imports_only:
+        classes = import_model_classes([args.base, args.embed])
+        print(json.dumps({"ready_s": round(time.time() - LAUNCHED, 3), "classes": classes}))
+        return 0
     marks: dict[str, float] = {}
     import torch
 
