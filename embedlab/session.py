@@ -67,13 +67,14 @@ class Session:
 
 
 _registries: dict[tuple[bool, bool], ModelRegistry] = {}
+_registries_lock = threading.Lock()  # not _default_lock: making the default session takes a registry
 _default: Session | None = None
 _default_lock = threading.Lock()
 
 
 def shared_registry(allow_hub: bool = True, allow_paths: bool = True) -> ModelRegistry:
     """The process-wide registry for these permissions: sessions made one after another share models."""
-    with _default_lock:
+    with _registries_lock:
         key = (allow_hub, allow_paths)
         if key not in _registries:
             _registries[key] = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths)

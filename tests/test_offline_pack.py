@@ -1,6 +1,9 @@
 """The offline pair for real: the original experiment's finding, and the engine against reference code."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +103,17 @@ def test_truncation_is_reported_for_cached_texts_too(minilm, tmp_path):
     again = embed(minilm, [long, "short"], cache=cache)
     assert (first.truncated, first.computed) == (1, 2)
     assert (again.truncated, again.computed) == (1, 0)
+
+
+def test_the_readme_python_api_runs_on_the_default_session(smollm2, session_cache_dir):
+    """`embedlab.compare_pairs` with no session makes the process's default one (it once deadlocked there)."""
+    code = ("import json, embedlab; pairs = embedlab.read_pairs('assets/original-experiment.csv'); "
+            "r = embedlab.compare_pairs(pairs, base='smollm2-135m-instruct', embed='all-minilm-l6-v2'); "
+            "print(json.dumps(r['results']['embed']['metrics']))")
+    env = {**os.environ, "EMBEDLAB_CACHE_DIR": str(session_cache_dir), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ASSETS.parent, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    assert metrics["top1"] == 1.0 and metrics["auc"] == 1.0
