@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from .session import Session
+from .session import Session, default_session
 
 try:  # present on Hugging Face Spaces; a no-op there too unless the Space runs on ZeroGPU
     import spaces
@@ -41,10 +41,11 @@ def register(name: str, session: Session) -> str:
 
 
 def session(name: str = "default") -> Session:
-    """The named session; the default one is made on first use, with settings from the environment."""
+    """The named session; "default", unless registered, is the process's default session (the one the
+    Python API uses too, made on first use with settings from the environment)."""
     with _lock:
-        if name not in _sessions:
-            if name != "default":
-                raise KeyError(f"no session registered as {name!r}")
-            _sessions[name] = Session()
-        return _sessions[name]
+        if name in _sessions:
+            return _sessions[name]
+    if name != "default":
+        raise KeyError(f"no session registered as {name!r}")
+    return default_session()

@@ -12,6 +12,7 @@ from collections import Counter, OrderedDict
 from typing import Callable
 
 from .backends import Backend
+from .devices import choose_device
 from .loading import load
 
 Loader = Callable[..., Backend]
@@ -28,7 +29,8 @@ class ModelRegistry:
         self._lock = threading.Lock()
 
     def get(self, name: str, device: str | None = None, dtype: str | None = None) -> Backend:
-        key = (name, device or "auto", dtype or "auto")
+        device = choose_device(device)  # "auto", None and the device they mean share one loaded model
+        key = (name, device, dtype or "auto")
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)

@@ -14,6 +14,7 @@ from typing import Sequence
 from .backends import Backend
 from .cache import EmbeddingCache
 from .compare import SideSpec, compare
+from .devices import choose_device
 from .embedding import Embedded, Progress, embed
 from .methods import Role
 from .pairs import Pair, pairs_from_value
@@ -47,21 +48,26 @@ class Session:
         return self.registry.get(self.settings.check_model(name), device=device or self.device, dtype=self.dtype)
 
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
-                embed: SideSpec | str | None = None, progress: Progress | None = None) -> dict:
+                embed: SideSpec | str | None = None, progress: Progress | None = None,
+                device: str | None = None) -> dict:
+        """Both sides on `pairs` (anything `pairs_from_value` reads), on `device` or the session's."""
         pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
         defaults = default_pair()
         specs = {side: (spec if isinstance(spec, SideSpec) else SideSpec(spec or fallback))
                  for side, spec, fallback in (("base", base, defaults[0]), ("embed", embed, defaults[1]))}
-        if progress:
-            progress(0, 0, "loading models")
-        backends = {side: self.backend(spec.model) for side, spec in specs.items()}
+        device = choose_device(device or self.device)
+        backends = {}
+        for side, spec in specs.items():
+            if progress:
+                progress(0, 0, f"loading {spec.model} on {device}")
+            backends[side] = self.backend(spec.model, device)
         with self.compute_lock:
             return compare(pairs, backends, specs, self.cache, progress)
 
     def embed(self, model: str, texts: Sequence[str], method: str | None = None, options: Options | None = None,
-              roles: Sequence[Role] | None = None) -> Embedded:
-        backend = self.backend(model)
+              roles: Sequence[Role] | None = None, device: str | None = None) -> Embedded:
+        backend = self.backend(model, device)
         with self.compute_lock:
             return embed(backend, list(texts), roles, method, options, self.cache)
 

@@ -16,9 +16,7 @@ import gradio as gr
 import numpy as np
 
 from . import exporting, figures, ui
-from .compare import SIDES, SideSpec, compare
-from .devices import choose_device
-from .embedding import embed
+from .compare import SIDES, SideSpec
 from .errors import EmbedLabError
 from .hosting import gpu, session
 from .methods import Role
@@ -45,8 +43,9 @@ def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], de
             project: bool = False, progress=None) -> tuple[dict, dict]:
     """Compare both sides on `pairs`; with `project`, also each side's 2-D PCA points and variance shares.
 
-    Vectors are looked up again from the cache (they were just computed) so the result keeps the CLI's
-    schema, and only the small 2-D projection crosses back from a ZeroGPU worker.
+    The session does the work (`Session.compare`, then `Session.embed` for the projection's vectors, which
+    it finds in the cache), so the result keeps the CLI's schema and only the small 2-D projection crosses
+    back from a ZeroGPU worker.
     """
     s = session(session_name)
 
@@ -55,24 +54,17 @@ def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], de
             progress((done, total) if total else 0.0, desc=message)
 
     try:
-        items = pairs_from_value(pairs)
-        s.settings.check_pairs(items)
-        device = choose_device(device)
-        backends = {}
-        for side in SIDES:
-            report(0, 0, f"loading {specs[side].model} on {device}")
-            backends[side] = s.backend(specs[side].model, device)
-        with s.compute_lock:
-            result = compare(items, backends, specs, s.cache, report)
-            projections = {}
-            if project:
-                texts = [p.question for p in items] + [p.answer for p in items]
-                roles = [Role.QUERY] * len(items) + [Role.PASSAGE] * len(items)
-                for side in SIDES:
-                    vectors = embed(backends[side], texts, roles, specs[side].method, specs[side].options,
-                                    s.cache).vectors
-                    points, explained = figures.pca_2d(vectors)
-                    projections[side] = {"points": points.tolist(), "explained": explained.tolist()}
+        result = s.compare(pairs, specs["base"], specs["embed"], report, device)
+        projections = {}
+        if project:  # the vectors come from the cache: compare has just stored them
+            items = pairs_from_value(result)
+            texts = [p.question for p in items] + [p.answer for p in items]
+            roles = [Role.QUERY] * len(items) + [Role.PASSAGE] * len(items)
+            for side in SIDES:
+                spec = specs[side]
+                vectors = s.embed(spec.model, texts, spec.method, spec.options, roles, device).vectors
+                points, explained = figures.pca_2d(vectors)
+                projections[side] = {"points": points.tolist(), "explained": explained.tolist()}
     except EmbedLabError as exc:
         raise _error(exc) from None
     return result, projections
