@@ -35,7 +35,7 @@ def import_model_classes(names: list[str]) -> list[str]:
     import torch  # noqa: F401
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 
-    from embedlab.loading import converted_gguf, fingerprint, locate
+    from embedlab.loading import converted_gguf, fingerprint, locate, traits_of
 
     classes = []
     for name in names:
@@ -43,8 +43,8 @@ def import_model_classes(names: list[str]) -> list[str]:
         location = str(converted_gguf(Path(source.location), fingerprint(source))) if source.kind == "gguf" \
             else source.location
         config = AutoConfig.from_pretrained(location)
-        causal = any(a.endswith("ForCausalLM") for a in config.architectures or [])
-        classes.append((AutoModelForCausalLM if causal else AutoModel)._model_mapping[type(config)].__name__)
+        auto = AutoModelForCausalLM if traits_of(config).lm_head else AutoModel  # as `load` chooses
+        classes.append(auto._model_mapping[type(config)].__name__)
     return classes
 
 

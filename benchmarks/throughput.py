@@ -14,7 +14,7 @@ import numpy as np
 from embedlab.embedding import embed, resolve
 from embedlab.loading import load, locate
 from embedlab.methods import Role
-from embedlab.metrics import cos_sim
+from embedlab.metrics import cos_sim, score
 
 from .corpus import mixed_texts, real_pairs
 from .timing import interleaved, item, median, spearman
@@ -38,10 +38,9 @@ def _ranking(exact, fast, n_pairs: int) -> tuple[float, dict]:
     b = embed(fast, texts, method="native").vectors
     n = len(pairs)
     sim_a, sim_b = cos_sim(a[:n], a[n:]), cos_sim(b[:n], b[n:])
-    top1 = lambda s: float((s.argmax(axis=1) == np.arange(n)).mean())  # noqa: E731
     checks = {"pairs": n, "spearman": round(spearman(sim_a, sim_b), 4),
               "min_cosine_to_exact": round(float((a * b).sum(axis=1).min()), 4),
-              "top1_exact": top1(sim_a), "top1_fast": top1(sim_b)}
+              "top1_exact": score(sim_a)["top1"], "top1_fast": score(sim_b)["top1"]}
     return checks["spearman"], checks
 
 

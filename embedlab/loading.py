@@ -131,7 +131,8 @@ def sentence_transformers_config(folder: Path) -> dict | None:
             "do_lower_case": bool(extra.get("do_lower_case"))}
 
 
-def _traits(config, st_config) -> Traits:
+def traits_of(config, st_config: dict | None = None) -> Traits:
+    """What a model is, from its transformers configuration and sentence-transformers one (if any)."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
     archs = config.architectures or []
@@ -154,7 +155,7 @@ def describe(name: str, allow_hub: bool = True, allow_paths: bool = True) -> tup
     except OSError as exc:
         raise ModelUnavailableError(f"cannot load {name!r}: {exc}".split("\n")[0]) from None
     st_config = sentence_transformers_config(Path(source.location)) if source.kind == "folder" else None
-    traits = _traits(config, st_config)
+    traits = traits_of(config, st_config)
     return traits, source.default_method or default_method(traits)
 
 
@@ -189,7 +190,7 @@ def load(name: str, device: str | None = None, dtype: str | None = None, allow_h
         except Exception:  # noqa: BLE001 - the config is optional; the model itself loaded
             st_config = None
         fp = fingerprint(source, getattr(config, "_commit_hash", None))
-    traits = _traits(config, st_config)
+    traits = traits_of(config, st_config)
     auto = AutoModelForCausalLM if traits.lm_head else AutoModel
     placement = {"device_map": "auto"} if device == "cuda" else {}
     try:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import tinymodels
+from benchmarks.timing import spearman
 from embedlab import fastmode
 from embedlab.embedding import embed
 from embedlab.errors import DeviceError
@@ -16,11 +17,6 @@ from embedlab.metrics import cos_sim
 from embedlab.pairs import read_pairs
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-
-def _spearman(a, b):
-    rank = lambda x: np.argsort(np.argsort(x.ravel())).astype(float)  # noqa: E731 - no ties in float similarities
-    return float(np.corrcoef(rank(a), rank(b))[0, 1])
 
 
 def test_fast_mode_swaps_linear_layers_and_fuses_gelu(tmp_path):
@@ -98,5 +94,5 @@ def test_fast_mode_keeps_the_ranking_of_qa_100(minilm, offline_registry):
     n = len(pairs)
     exact_vectors, fast_vectors = embed(minilm, texts).vectors, embed(fast, texts).vectors
     exact, quick = cos_sim(exact_vectors[:n], exact_vectors[n:]), cos_sim(fast_vectors[:n], fast_vectors[n:])
-    assert _spearman(exact, quick) >= 0.99
+    assert spearman(exact, quick) >= 0.99
     assert (quick.argmax(axis=1) == exact.argmax(axis=1)).mean() >= 0.98
