@@ -1,7 +1,8 @@
 """EmbedLab's dashboard: are GPT models good embedders?
 
 Run `python app.py` (host and port from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT). This file only lays
-out the interface and wires its events; the handlers are in embedlab/ui_handlers.py.
+out the interface and wires its events; the handlers are in embedlab/dashboard/. Nothing imported here
+loads torch: the page is served first, then the default models load in the background.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from embedlab.hosting import CONCURRENCY_ID
+from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
+from embedlab.dashboard.handlers import Dashboard
+from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
+from embedlab.dashboard.zerogpu import CONCURRENCY_ID
 from embedlab.methods import DEFAULT_TASK
 from embedlab.pairs import read_pairs
-from embedlab.presets import default_pair
-from embedlab.ui import (CHAT_TEMPLATE, COLUMNS, available_devices, method_choices, model_choices, pairs_to_rows,
-                         with_row_added, without_last_row)
-from embedlab.ui_handlers import Dashboard
+from embedlab.presets import SIDES, default_pair
 
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLES = {key: (label, ASSETS / name) for key, label, name in (
@@ -42,6 +43,21 @@ table.metrics th[scope=row], table.metrics thead th:first-child {text-align: lef
 table.metrics td.best {color: var(--color-accent);}
 table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400; font-size: 0.85rem;}
 """
+# A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
+# (the one the command line uses) instead of the table's built-in CSV import.
+DROP_TO_UPLOAD = """<script>
+document.addEventListener("drop", (event) => {
+  const table = event.target.closest && event.target.closest("#pairs");
+  const input = document.querySelector("#upload input[type=file]");
+  if (!table || !input || !event.dataTransfer || !event.dataTransfer.files.length) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const files = new DataTransfer();
+  files.items.add(event.dataTransfer.files[0]);
+  input.files = files.files;
+  input.dispatchEvent(new Event("change", {bubbles: true}));
+}, true);
+</script>"""
 
 dashboard = Dashboard()
 settings = dashboard.settings
@@ -67,14 +83,14 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                                    for key, (label, _) in EXAMPLES.items()}
         with gr.Column(scale=2):
             models = {}
-            for side, default, label in (("base", BASE, "Base GPT"), ("embed", EMBED, "Embedding model")):
+            for (side, label), default in zip(SIDES.items(), (BASE, EMBED)):
                 models_offered, free = model_choices(side, settings)
-                methods_offered, method, _ = method_choices(default, settings)
                 with gr.Row():
                     model = gr.Dropdown(models_offered, value=default, label=label, allow_custom_value=free,
                                         info=MODEL_INFO, scale=3, elem_id=f"{side}-model")
-                    models[side] = (model, gr.Dropdown(methods_offered, value=method, label="Method", scale=2,
-                                                       elem_id=f"{side}-method"))
+                    # filled when the page opens (reading a model's configuration imports transformers)
+                    models[side] = (model, gr.Dropdown([], value=None, label="Method", scale=2,
+                                                       info="empty: the model's default", elem_id=f"{side}-method"))
             with gr.Accordion("Advanced", open=False):
                 task = gr.Textbox(DEFAULT_TASK, label="Task instruction (e5 method, queries only)")
                 chat_template = gr.Radio(list(CHAT_TEMPLATE), value="default", label="Chat template",
@@ -104,6 +120,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     remove_row.click(without_last_row, pairs, pairs, api_name="remove_row", concurrency_limit=None)
     for side, (model, method) in models.items():
         model.change(dashboard.methods, model, method, api_name=f"{side}_methods", concurrency_limit=None)
+        demo.load(dashboard.methods, model, method, api_name=False, concurrency_limit=None, show_progress="hidden")
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
                chat_template, max_length, device],
@@ -116,5 +133,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
 demo.queue(default_concurrency_limit=1, max_size=64)
 
 if __name__ == "__main__":
-    demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, max_file_size=settings.max_upload_bytes,
-                footer_links=["api", "gradio"])
+    demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD,
+                max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True)
+    dashboard.warm_up([BASE, EMBED])  # after the page is served: a restart shows the page at once
+    demo.block_thread()

@@ -35,7 +35,8 @@ def import_model_classes(names: list[str]) -> list[str]:
     import torch  # noqa: F401
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 
-    from embedlab.loading import converted_gguf, fingerprint, locate, traits_of
+    from embedlab.loading import converted_gguf, fingerprint
+    from embedlab.sources import locate, traits_of
 
     classes = []
     for name in names:
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
               "weights_bytes": weights, "rss_ready_bytes": peak_rss_bytes()}
     if args.pairs:
         from embedlab.cache import EmbeddingCache
-        from embedlab.compare import SideSpec, compare
+        from embedlab.comparison import SideSpec, compare
 
         from .corpus import pairs
 
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             result = compare(chosen, backends, {"base": SideSpec(args.base), "embed": SideSpec(args.embed)}, cache)
             report["compare_s"] = round(time.perf_counter() - start, 3)
-            report["computed"] = sum(r["computed"] for r in result["results"].values())
+            report["computed"] = sum(r.computed for r in result.sides.values())
             cache.close()
         report["rss_peak_bytes"] = peak_rss_bytes()
     print(json.dumps(report))

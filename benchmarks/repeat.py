@@ -36,25 +36,25 @@ def run(base: str, embedder: str, n_pairs: int, repeats: int) -> dict:
         rounds["cold"] += 1
         fresh = session(f"cold-{rounds['cold']}")
         result = fresh.compare(chosen, base, embedder)
-        assert all(r["cached"] == 0 for r in result["results"].values())
+        assert all(r.cached == 0 for r in result.sides.values())
         fresh.cache.close()
 
     def warm():
         result = warm_session.compare(chosen, base, embedder)
-        assert all(r["computed"] == 0 for r in result["results"].values())
+        assert all(r.computed == 0 for r in result.sides.values())
         rounds["warm_result"] = result
 
     def from_disk():
         restarted = session("warm")
         result = restarted.compare(chosen, base, embedder)
-        assert all(r["computed"] == 0 for r in result["results"].values())
+        assert all(r.computed == 0 for r in result.sides.values())
         restarted.cache.close()
         rounds["disk_result"] = result
 
     seconds = interleaved({"cold": cold, "warm": warm, "disk": from_disk}, repeats)
     warm_session.cache.close()
     shutil.rmtree(scratch, ignore_errors=True)
-    same = all(rounds[k]["results"][side]["similarity"] == first["results"][side]["similarity"]
+    same = all((rounds[k].sides[side].similarity == first.sides[side].similarity).all()
                for k in ("warm_result", "disk_result") for side in ("base", "embed"))
     record = item(4, f"repeated comparison, {n_pairs} pairs, both models", "cold (models loaded, cache empty)",
                   "warm (same session)", ">= 50x and warm < 0.5 s", False,

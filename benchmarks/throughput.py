@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from embedlab.embedding import embed, resolve
-from embedlab.loading import load, locate
+from embedlab.loading import load
+from embedlab.sources import locate
 from embedlab.methods import Role
 from embedlab.metrics import cos_sim, score
 

@@ -8,25 +8,41 @@ The Python API in four calls:
     pairs = embedlab.read_pairs("pairs.csv")                     # CSV, TSV, JSONL or JSON
     result = embedlab.compare_pairs(pairs, base="smollm2-135m-instruct", embed="all-minilm-l6-v2")
 
-`result` has the same shape as the command line's JSON output.
+`result` is a `Comparison`: `result.sides["embed"].metrics.auc`, `.similarity`, `.vectors`;
+`result.to_json()` is the command line's JSON output.
+
+The names below are imported on first use, so `import embedlab` (and the dashboard's start) does not
+pay for torch and transformers until a model is needed.
 """
 
 from __future__ import annotations
 
-from .cache import EmbeddingCache
-from .compare import SideSpec, compare, compare_side
-from .embedding import Embedded, embed
-from .errors import EmbedLabError, MethodError, ModelUnavailableError, PairsError, UnknownModelError
-from .loading import load as load_model
-from .methods import METHODS, Role
-from .pairs import Pair, make_pairs, parse_pairs, read_pairs
-from .presets import PRESETS, default_pair
-from .prompts import Options
-from .session import Session, compare_pairs, embed_texts
+import importlib
 
-__all__ = [
-    "EmbeddingCache", "SideSpec", "compare", "compare_side", "Embedded", "embed", "EmbedLabError", "MethodError",
-    "ModelUnavailableError", "PairsError", "UnknownModelError", "load_model", "METHODS", "Role", "Pair",
-    "make_pairs", "parse_pairs", "read_pairs", "PRESETS", "default_pair", "Options", "Session", "compare_pairs",
-    "embed_texts",
-]
+_EXPORTS = {
+    "cache": ("EmbeddingCache",),
+    "comparison": ("Comparison", "SideResult", "SideSpec", "compare", "compare_side"),
+    "embedding": ("Embedded", "embed"),
+    "errors": ("DeviceError", "EmbedLabError", "MethodError", "ModelUnavailableError", "PairsError",
+               "UnknownModelError"),
+    "methods": ("METHODS", "Role"),
+    "metrics": ("Metrics",),
+    "pairs": ("Pair", "make_pairs", "parse_pairs", "read_pairs"),
+    "presets": ("PRESETS", "default_pair"),
+    "prompts": ("Options",),
+    "session": ("Session", "compare_pairs", "embed_texts"),
+    "sources": ("ModelInfo",),
+}
+_RENAMED = {"load_model": ("loading", "load"), "inspect_model": ("sources", "inspect")}
+_WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in names} | _RENAMED
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'embedlab' has no attribute {name!r}")
+    module, attribute = _WHERE[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value

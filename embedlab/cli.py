@@ -11,13 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from .compare import SideSpec
+from .comparison import SideSpec
 from .errors import EmbedLabError
 from .methods import DEFAULT_TASK, METHODS
-from .pairs import MAX_PAIRS, read_pairs
+from .pairs import read_pairs
 from .presets import PRESETS, default_pair
 from .prompts import Options
 from .report import table
+from .settings import Settings
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -41,21 +42,23 @@ def cmd_compare(args) -> int:
     from .cache import EmbeddingCache
     from .session import Session
 
-    pairs = read_pairs(args.pairs, max_pairs=args.max_pairs)
+    settings = Settings.from_env()
+    max_pairs = args.max_pairs or settings.max_pairs
+    pairs = read_pairs(args.pairs, max_pairs=max_pairs)
     options = Options(task=args.task, chat_template=args.chat_template, max_length=args.max_length)
-    base, embed = default_pair()
     registry = None
     if args.fast:
         from .registry import ModelRegistry
 
-        registry = ModelRegistry(fast=True)
+        allow_hub, allow_paths = settings.permissions
+        registry = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths, fast=True)
     session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), registry=registry, device=args.device,
-                      dtype=args.dtype, max_pairs=args.max_pairs)
-    result = session.compare(pairs, SideSpec(args.base or base, args.base_method, options),
-                             SideSpec(args.embed or embed, args.embed_method, options), progress=_progress)
+                      dtype=args.dtype, max_pairs=max_pairs, settings=settings)
+    result = session.compare(pairs, SideSpec(args.base or "", args.base_method, options),
+                             SideSpec(args.embed or "", args.embed_method, options), progress=_progress)
     print(table(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"[embedlab] wrote {args.json}", file=sys.stderr)
     return 0
 
@@ -76,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--max-length", type=int, help="truncate inputs to this many tokens")
     c.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     c.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
-    c.add_argument("--max-pairs", type=int, default=MAX_PAIRS)
+    c.add_argument("--max-pairs", type=int, help="most pairs to read (default: EMBEDLAB_MAX_PAIRS, else 256)")
     c.add_argument("--fast", action="store_true",
                    help="int8 fast mode on x86 CPUs: about 1.8x faster, vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-import torch
 
 from .backends import Backend, Item
 from .cache import EmbeddingCache, cache_key
@@ -61,6 +60,8 @@ def batches(items: list[tuple[int, Item]], batch_size: int, batch_tokens: int) -
 
 
 def _run(backend: Backend, items: list[Item], method: Method, options: Options) -> np.ndarray:
+    import torch  # loaded with the backend already; imported here so this module stays light
+
     try:
         return backend.embed_batch(items, method, options)
     except torch.OutOfMemoryError:
@@ -80,7 +81,7 @@ def _truncated_among(backend: Backend, indices: list[int], texts, roles, method:
     tokenised again."""
     overhead = len(options.task.encode()) + 256  # prompt templates and special tokens, generously
     suspects = [i for i in indices if len(texts[i].encode()) + overhead > options.max_length]
-    items = [backend.prepare(texts[i], roles[i], method, options) for i in suspects]
+    items = backend.prepare_many([texts[i] for i in suspects], [roles[i] for i in suspects], method, options)
     return sum(bool(item.encoded and item.encoded.truncated) for item in items)
 
 
@@ -97,7 +98,8 @@ def embed(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None =
     for index, key in enumerate(keys):
         if key not in found and key not in todo:
             todo[key] = index
-    items = [(i, backend.prepare(texts[i], roles[i], m, opts)) for i in todo.values()]
+    indices = list(todo.values())
+    items = list(zip(indices, backend.prepare_many([texts[i] for i in indices], [roles[i] for i in indices], m, opts)))
     truncated = sum(item.encoded.truncated for _, item in items if item.encoded)
     truncated += _truncated_among(backend, [i for i, key in enumerate(keys) if key not in todo], texts, roles, m, opts)
     total, done = len(items), 0

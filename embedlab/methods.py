@@ -1,9 +1,12 @@
-"""Embedding methods: how a text becomes model input, and which pooling turns the output into a vector.
+"""Embedding methods: each one a single record saying how a text becomes model input and how the
+model's output becomes a vector.
 
-A method is a small recipe: a prompt template, a pooling strategy from `pooling.py`, and whether the
-LM head projects the pooled state to vocabulary logits. `encode()` does the tokenising for every
-method, so batching code never needs to know which method it runs. Running models lives in
-`backends/`; this module only says what to feed them.
+A `Method` holds its prompt templates (passages, and queries where they differ), whether EOS is
+appended, whether it pools over the second copy of an echoed text, its pooling (a key of
+`pooling.POOLING`, or MODEL_POOLING for the model's own sentence-transformers pipeline) and whether
+the LM head projects the pooled state. `prompts.py` applies the input side, the backend the output
+side, and neither ever tests a method's name. Which methods a model can take follows from its
+`Traits` (see `sources.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from enum import Enum
 from .errors import MethodError
 
 DEFAULT_TASK = "Given a question, retrieve passages that answer the question"
+MODEL_POOLING = "model"  # the model's own pooling and normalisation (its sentence-transformers config)
+TEXT = "{text}"
+E5_QUERY = "Instruct: {task}\nQuery: {text}"
+PROMPTEOL = 'This sentence : "{text}" means in one word:"'
+ECHO = "Rewrite the sentence: {text}, rewritten sentence: {text}"
 
 
 class Role(str, Enum):
@@ -34,11 +42,11 @@ class Name(str, Enum):
 
 @dataclass(frozen=True)
 class Traits:
-    """What a loaded model can do, as far as choosing a method is concerned."""
+    """What a model can do, as far as choosing a method is concerned."""
 
     causal: bool  # decoder-only: each position sees only the tokens before it
     lm_head: bool  # has a vocabulary projection (…ForCausalLM)
-    sentence_transformers: bool  # ships a sentence-transformers configuration
+    sentence_transformers: bool  # ships a sentence-transformers configuration EmbedLab can follow
 
 
 @dataclass(frozen=True)
@@ -46,12 +54,26 @@ class Method:
     name: Name
     summary: str
     source: str
-    pooling: str  # a key of pooling.POOLING
+    pooling: str  # a key of pooling.POOLING, or MODEL_POOLING
     needs: tuple[str, ...] = ()  # Traits fields that must be true
     forbids: tuple[str, ...] = ()  # Traits fields that must be false
-    roles: bool = False  # queries and passages are formatted differently
+    template: str = TEXT  # how a text is written (a passage, and a query unless query_template says otherwise)
+    query_template: str | None = None  # queries written differently (they then cache apart from passages)
+    append_eos: bool = False  # end every input with exactly one EOS token, whatever the tokenizer does
+    pool_repeat: bool = False  # the template writes the text twice: pool over the second copy only
+    project: bool = False  # the LM head projects the pooled state to vocabulary logits
     chat_template: bool = False  # default for the chat-template option, where the method has one
     options: tuple[str, ...] = field(default=("max_length",))
+
+    @property
+    def roles(self) -> bool:
+        """Whether queries and passages are written differently."""
+        return self.query_template is not None
+
+    @property
+    def follows_model(self) -> bool:
+        """Whether the model's own pipeline (pooling, normalisation, lower-casing) applies."""
+        return self.pooling == MODEL_POOLING
 
     def applies(self, traits: Traits) -> bool:
         return all(getattr(traits, need) for need in self.needs) and not any(getattr(traits, f) for f in self.forbids)
@@ -59,7 +81,7 @@ class Method:
 
 METHODS: dict[str, Method] = {m.name.value: m for m in (
     Method(Name.LOGITS, "Chat-template the text as one user message; embedding = LM-head logits at the "
-           "last position.", "the original EmbedLab experiment", "last", needs=("lm_head",),
+           "last position.", "the original EmbedLab experiment", "last", needs=("lm_head",), project=True,
            chat_template=True, options=("chat_template", "max_length")),
     Method(Name.LAST_TOKEN, "Last hidden state at the last real token.", "standard pooling", "last",
            options=("chat_template", "max_length")),
@@ -68,14 +90,14 @@ METHODS: dict[str, Method] = {m.name.value: m for m in (
     Method(Name.CLS, "Last hidden state at the first token ([CLS] in encoders).", "BERT (Devlin et al. 2019)",
            "cls", forbids=("causal",)),
     Method(Name.NATIVE, "The model's own sentence-transformers pipeline (pooling, normalisation); identical "
-           "to SentenceTransformer.encode.", "sentence-transformers", "native", needs=("sentence_transformers",)),
-    Method(Name.E5, "Queries as 'Instruct: {task}\\nQuery: {text}', passages as they are, EOS appended once, "
-           "last-token pooling.", "intfloat/e5-mistral-7b-instruct model card (Wang et al. 2024)", "last",
-           needs=("causal",), roles=True, options=("task", "max_length")),
-    Method(Name.PROMPTEOL, "'This sentence : \"{text}\" means in one word:\"' and the last token's hidden state.",
-           "PromptEOL (Jiang et al. 2023)", "last", needs=("causal",)),
-    Method(Name.ECHO, "The text written twice; mean of the hidden states over the second copy only.",
-           "Echo embeddings (Springer et al. 2024)", "mean", needs=("causal",)),
+           "to SentenceTransformer.encode.", "sentence-transformers", MODEL_POOLING, needs=("sentence_transformers",)),
+    Method(Name.E5, f"Queries as {E5_QUERY!r}, passages as they are, EOS appended once, last-token pooling.",
+           "intfloat/e5-mistral-7b-instruct model card (Wang et al. 2024)", "last", needs=("causal",),
+           query_template=E5_QUERY, append_eos=True, options=("task", "max_length")),
+    Method(Name.PROMPTEOL, f"{PROMPTEOL!r} and the last token's hidden state.", "PromptEOL (Jiang et al. 2023)",
+           "last", needs=("causal",), template=PROMPTEOL),
+    Method(Name.ECHO, f"{ECHO!r}: mean of the hidden states over the second copy only.",
+           "Echo embeddings (Springer et al. 2024)", "mean", needs=("causal",), template=ECHO, pool_repeat=True),
 )}
 
 

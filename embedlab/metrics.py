@@ -1,14 +1,22 @@
-"""Similarity matrices and the scores that say how well a model tells matching pairs apart.
+"""Similarity matrices, the scores that say how well a model tells matching pairs apart, and the one
+rule that says which of two scores is better.
 
 `cos_sim(q, a)[i][j]` is the cosine similarity of question i and answer j; the diagonal holds the
-matching pairs. Everything here is plain NumPy in float64 and knows nothing about models.
+matching pairs. `score()` turns such a matrix into `Metrics`. `better()` and `rank()` are the only
+places that decide "better": the verdict, the table marks and the CLI all read them. Everything here
+is plain NumPy in float64 and knows nothing about models.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict, dataclass
+from typing import Mapping
+
 import numpy as np
 
 EPS = 1e-6  # as in the original experiment's torch.nn.functional.cosine_similarity call
+TIE = 0.005  # two values closer than this are a tie: they print the same at two decimals
 
 METRIC_NAMES = ("top1", "mrr", "auc", "mean_pos", "mean_neg", "margin")
 METRIC_LABELS = {
@@ -19,6 +27,24 @@ METRIC_LABELS = {
     "mean_neg": "Mean non-matching",
     "margin": "Margin",
 }
+HIGHER_IS_BETTER = ("top1", "mrr", "auc", "margin")  # the means alone say nothing about separation
+RANK_BY = ("auc", "margin")  # how sides are ordered: AUC, and margin where the AUCs tie
+
+
+@dataclass(frozen=True)
+class Metrics:
+    top1: float  # share of questions whose own answer scores highest
+    mrr: float  # mean reciprocal rank of each question's own answer
+    auc: float  # chance a matching score beats a non-matching one (nan with one pair)
+    mean_pos: float  # mean matching (diagonal) score
+    mean_neg: float  # mean non-matching score (nan with one pair)
+    margin: float  # mean_pos - mean_neg
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def __getitem__(self, name: str) -> float:
+        return getattr(self, name)
 
 
 def cos_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,7 +85,7 @@ def auc(positives: np.ndarray, negatives: np.ndarray) -> float:
     return float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size))
 
 
-def score(similarity: np.ndarray) -> dict[str, float]:
+def score(similarity: np.ndarray) -> Metrics:
     """All metrics of a square question x answer similarity matrix (n >= 1)."""
     s = np.asarray(similarity, dtype=np.float64)
     if s.ndim != 2 or s.shape[0] != s.shape[1] or s.shape[0] == 0:
@@ -67,11 +93,48 @@ def score(similarity: np.ndarray) -> dict[str, float]:
     r = ranks(s)
     pos, neg = split_scores(s)
     mean_neg = float(neg.mean()) if neg.size else float("nan")
-    return {
-        "top1": float((r == 1).mean()),
-        "mrr": float((1.0 / r).mean()),
-        "auc": auc(pos, neg),
-        "mean_pos": float(pos.mean()),
-        "mean_neg": mean_neg,
-        "margin": float(pos.mean()) - mean_neg,
-    }
+    return Metrics(top1=float((r == 1).mean()), mrr=float((1.0 / r).mean()), auc=auc(pos, neg),
+                   mean_pos=float(pos.mean()), mean_neg=mean_neg, margin=float(pos.mean()) - mean_neg)
+
+
+def better(a: float, b: float, metric: str) -> int | None:
+    """1 where `a` is the better value of `metric`, -1 where `b` is, 0 for a tie (closer than TIE);
+    None where they cannot be compared: either is NaN, or the metric has no better direction."""
+    if metric not in HIGHER_IS_BETTER or math.isnan(a) or math.isnan(b):
+        return None
+    if abs(a - b) < TIE:
+        return 0
+    return 1 if a > b else -1
+
+
+def compare_metrics(a: Metrics, b: Metrics) -> tuple[int | None, str | None]:
+    """Which of two sides tells matching pairs apart better: (1, -1, 0 or None, the metric that decided).
+
+    AUC decides; where the AUCs tie (or cannot be compared), the margin does; where both tie, 0."""
+    outcome = None
+    for metric in RANK_BY:
+        outcome = better(a[metric], b[metric], metric)
+        if outcome:
+            return outcome, metric
+    return outcome, None
+
+
+def rank(metrics: Mapping[str, Metrics]) -> list[str]:
+    """Side names, best first by `compare_metrics` (ties and incomparable sides keep their order)."""
+    names = list(metrics)
+    for i in range(1, len(names)):  # insertion sort: a stable order under a comparison that may tie
+        j = i
+        while j > 0 and (compare_metrics(metrics[names[j]], metrics[names[j - 1]])[0] or 0) > 0:
+            names[j - 1], names[j] = names[j], names[j - 1]
+            j -= 1
+    return names
+
+
+def best_of(values: Mapping[str, float], metric: str) -> set[str]:
+    """The sides to mark as best on `metric`: none where the metric has no direction, a value is NaN,
+    or every side ties; else every side no other side beats."""
+    names = list(values)
+    if len(names) < 2 or any(better(values[n], values[names[0]], metric) is None for n in names):
+        return set()
+    winners = {n for n in names if all(better(values[o], values[n], metric) != 1 for o in names)}
+    return set() if winners == set(names) else winners

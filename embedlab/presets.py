@@ -14,11 +14,14 @@ from pathlib import Path
 from .devices import cuda_memory_gb
 
 
+SIDES = {"base": "Base GPT", "embed": "Embedding model"}  # the two classic sides and how the page names them
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
     hub_id: str
-    side: str  # "base" (a plain GPT) or "embed" (a contrastively trained embedder)
+    side: str  # a key of SIDES: "base" (a plain GPT) or "embed" (a contrastively trained embedder)
     summary: str
     package: str = ""  # the pip package that ships the weights offline
     package_file: str = ""  # inside the package: a .gguf file, or a folder; "" for the package folder

@@ -1,19 +1,17 @@
-"""Prompt templates and tokenising: text + method + options -> token ids and the span to pool over.
+"""Method options and tokenising: texts + method + options -> token ids and the span to pool over.
 
-`encode()` is the one place that knows each method's input format. It returns plain Python lists, so
-the result can be cached, sorted by length and padded by the caller. Truncation keeps the start of the
-input and is reported, never silent.
+`encode_many()` applies a method's input side (its templates, the chat template, EOS, the echo span)
+to many texts with one tokenizer call, and returns plain Python lists, so the result can be cached,
+sorted by length and padded by the caller. It reads the method's record and never its name.
+Truncation keeps the start of the input and is reported, never silent.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
-from .methods import DEFAULT_TASK, Method, Name, Role
-
-E5_QUERY = "Instruct: {task}\nQuery: {text}"
-PROMPTEOL = 'This sentence : "{text}" means in one word:"'
-ECHO = "Rewrite the sentence: {text}, rewritten sentence: {text}"
+from .methods import DEFAULT_TASK, TEXT, Method, Role
 
 
 @dataclass(frozen=True)
@@ -44,55 +42,62 @@ class Encoded:
     truncated: bool = False
 
 
-def _chat(tokenizer, text: str) -> str:
-    if getattr(tokenizer, "chat_template", None) is None:
-        return text
-    return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                         add_generation_prompt=False)
+def _has_chat(tokenizer) -> bool:
+    return getattr(tokenizer, "chat_template", None) is not None
 
 
-def _ids(tokenizer, text: str, special: bool) -> list[int]:
-    return tokenizer(text, add_special_tokens=special)["input_ids"]
+def written(tokenizer, text: str, role: Role, method: Method, options: Options) -> str:
+    """The text as the method writes it (template, and the chat template where that option is on)."""
+    template = method.query_template if method.roles and role == Role.QUERY else method.template
+    body = template.format(task=options.task, text=text)
+    if options.chat_template and _has_chat(tokenizer):
+        return tokenizer.apply_chat_template([{"role": "user", "content": body}], tokenize=False,
+                                             add_generation_prompt=False)
+    return body
 
 
-def _echo(tokenizer, text: str) -> tuple[list[int], int]:
-    prompt = ECHO.format(text=text)
-    second = len(prompt) - len(text)
+def _second_copy_starts(tokenizer, prompts: list[str], texts: Sequence[str], ids: list[list[int]]) -> list[int]:
+    """For echo: the first token of each prompt's second copy of its text."""
+    seconds = [len(p) - len(t) for p, t in zip(prompts, texts)]
     if getattr(tokenizer, "is_fast", False):
-        enc = tokenizer(prompt, add_special_tokens=True, return_offsets_mapping=True)
+        spans = tokenizer(prompts, add_special_tokens=True, return_offsets_mapping=True)["offset_mapping"]
         # the first real token that ends inside the second copy; one that straddles the boundary
         # (" word" with its leading space) belongs to the second copy
-        spans = enc["offset_mapping"]
-        pool_from = next((i for i, (s, e) in enumerate(spans) if e > second and e > s), len(spans) - 1)
-        return enc["input_ids"], pool_from
-    ids = _ids(tokenizer, prompt, True)
-    return ids, len(_ids(tokenizer, prompt[:second], True))
+        return [next((i for i, (s, e) in enumerate(row) if e > second and e > s), len(row) - 1)
+                for row, second in zip(spans, seconds)]
+    return [len(tokenizer(p[:second], add_special_tokens=True)["input_ids"]) for p, second in zip(prompts, seconds)]
+
+
+def encode_many(tokenizer, texts: Sequence[str], roles: Sequence[Role], method: Method,
+                options: Options) -> list[Encoded]:
+    """Token ids for each text under `method` with resolved `options` (see Options.resolved)."""
+    if not texts:
+        return []
+    limit = options.max_length
+    chat = options.chat_template and _has_chat(tokenizer)
+    prompts = [written(tokenizer, text, role, method, options) for text, role in zip(texts, roles)]
+    rows = tokenizer(prompts, add_special_tokens=not chat)["input_ids"]
+    if method.append_eos:
+        eos = tokenizer.eos_token_id
+        encoded = []
+        for ids in rows:
+            while ids and ids[-1] == eos:  # the tokenizer may or may not append EOS itself
+                ids = ids[:-1]
+            encoded.append(Encoded(ids[: limit - 1] + [eos], 0, len(ids) > limit - 1))
+        return encoded
+    starts = _second_copy_starts(tokenizer, prompts, texts, rows) if method.pool_repeat else [0] * len(rows)
+    if method.template == TEXT and not chat:  # plain text: let the tokenizer truncate, so closing special tokens stay
+        long = [i for i, ids in enumerate(rows) if len(ids) > limit]
+        if long:
+            cut = tokenizer([prompts[i] for i in long], add_special_tokens=True, truncation=True,
+                            max_length=limit)["input_ids"]
+            for i, ids in zip(long, cut):
+                rows[i] = ids
+        return [Encoded(ids, 0, i in long) for i, ids in enumerate(rows)]
+    return [Encoded(ids[:limit], min(start, min(len(ids), limit) - 1), len(ids) > limit)
+            for ids, start in zip(rows, starts)]
 
 
 def encode(tokenizer, text: str, method: Method, options: Options, role: Role = Role.PASSAGE) -> Encoded:
-    """Token ids for one text under `method` with resolved `options` (see Options.resolved)."""
-    name = method.name
-    pool_from = 0
-    if name == Name.E5:
-        body = E5_QUERY.format(task=options.task, text=text) if role == Role.QUERY else text
-        ids = _ids(tokenizer, body, True)
-        eos = tokenizer.eos_token_id
-        while ids and ids[-1] == eos:  # the tokenizer may or may not append EOS itself
-            ids = ids[:-1]
-        truncated = len(ids) > options.max_length - 1
-        return Encoded(ids[: options.max_length - 1] + [eos], 0, truncated)
-    if name == Name.PROMPTEOL:
-        ids = _ids(tokenizer, PROMPTEOL.format(text=text), True)
-    elif name == Name.ECHO:
-        ids, pool_from = _echo(tokenizer, text)
-    elif options.chat_template and getattr(tokenizer, "chat_template", None) is not None:
-        ids = _ids(tokenizer, _chat(tokenizer, text), False)
-    else:
-        ids = _ids(tokenizer, text, True)
-        if len(ids) > options.max_length:  # let the tokenizer truncate, so closing special tokens stay
-            full = len(ids)
-            ids = tokenizer(text, add_special_tokens=True, truncation=True, max_length=options.max_length)["input_ids"]
-            return Encoded(ids, 0, full > len(ids))
-    truncated = len(ids) > options.max_length
-    ids = ids[: options.max_length]
-    return Encoded(ids, min(pool_from, len(ids) - 1), truncated)
+    """`encode_many` for one text."""
+    return encode_many(tokenizer, [text], [role], method, options)[0]

@@ -13,13 +13,18 @@ from typing import Callable
 
 from .backends import Backend
 from .devices import choose_device
-from .loading import load
 
 Loader = Callable[..., Backend]
 
 
+def _load(*args, **kwargs) -> Backend:
+    from .loading import load  # torch and transformers come with it: imported on the first load, not before
+
+    return load(*args, **kwargs)
+
+
 class ModelRegistry:
-    def __init__(self, max_models: int = 2, loader: Loader = load, **load_options):
+    def __init__(self, max_models: int = 2, loader: Loader = _load, **load_options):
         self.max_models = max_models
         self.loader = loader
         self.load_options = load_options

@@ -1,36 +1,57 @@
-"""Words and tables for a comparison result: the verdict line and the plain-text metrics table."""
+"""Words and tables for a comparison: the verdict line and the plain-text metrics table.
+
+Which side is better is `metrics.compare_metrics`' decision (AUC, then margin, ties and NaN aware);
+this module only puts it into words.
+"""
 
 from __future__ import annotations
 
-from .metrics import METRIC_LABELS, METRIC_NAMES
+import math
+
+from .comparison import Comparison, SideResult
+from .metrics import METRIC_LABELS, METRIC_NAMES, compare_metrics
 
 
-def verdict(result: dict) -> str:
+def _number(value: float, digits: int = 2) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _name(side: SideResult) -> str:
+    return f"{side.model} ({side.method})"
+
+
+def verdict(comparison: Comparison) -> str:
     """One sentence saying which model separates matching pairs better, and by how much."""
-    sides = result["results"]
-    parts = [f"{r['model']} ({r['method']}) separates matching pairs by {r['metrics']['margin']:.2f}"
-             for r in sides.values()]
-    if len(sides) == 2:
-        base, embed = sides["base"], sides["embed"]
-        better = max((base, embed), key=lambda r: (r["metrics"]["auc"], r["metrics"]["margin"]))
-        worse = embed if better is base else base
-        if better["metrics"]["auc"] == worse["metrics"]["auc"] and better["metrics"]["margin"] == worse["metrics"]["margin"]:
-            return "; ".join(parts) + ": a tie."
-        return (f"{'; '.join(parts)}: {better['model']} tells matching pairs apart better "
-                f"(AUC {better['metrics']['auc']:.2f} vs {worse['metrics']['auc']:.2f}).")
-    return "; ".join(parts) + "."
+    sides = comparison.sides
+    if len(comparison.pairs) < 2:
+        return ("One pair has no non-matching pairs to compare it with: add at least one more pair to see "
+                "whether matching pairs stand out.")
+    parts = "; ".join(f"{_name(s)} separates matching pairs by {_number(s.metrics.margin)}" for s in sides.values())
+    if len(sides) < 2:
+        return parts + "."
+    first, second = (sides[name] for name in comparison.ranking()[:2])
+    outcome, decided_by = compare_metrics(first.metrics, second.metrics)
+    auc = f"AUC {_number(first.metrics.auc)} vs {_number(second.metrics.auc)}"
+    margin = f"margin {_number(first.metrics.margin, 3)} vs {_number(second.metrics.margin, 3)}"
+    if outcome is None:
+        return f"{parts}: the sides cannot be ranked ({auc})."
+    if outcome == 0:
+        return f"{parts}: neither tells matching pairs apart better ({auc}, {margin})."
+    best = "the best" if len(sides) > 2 else "better"
+    why = auc if decided_by == "auc" else f"{auc}, {margin}"
+    return f"{parts}: {_name(first)} tells matching pairs apart {best} ({why})."
 
 
-def table(result: dict) -> str:
+def table(comparison: Comparison) -> str:
     """The metrics of each side in aligned columns, for a terminal."""
-    sides = result["results"]
-    rows = [("", *sides.keys()), ("model", *(r["model"] for r in sides.values())),
-            ("method", *(r["method"] for r in sides.values())), ("dim", *(str(r["dim"]) for r in sides.values()))]
-    rows += [(METRIC_LABELS[name], *(f"{r['metrics'][name]:.3f}" for r in sides.values())) for name in METRIC_NAMES]
-    rows += [("from cache", *(f"{r['cached']}/{r['cached'] + r['computed']}" for r in sides.values())),
-             ("truncated", *(str(r["truncated"]) for r in sides.values())),
-             ("seconds", *(f"{r['seconds']:.2f}" for r in sides.values())),
-             ("device", *(f"{r['device']} {r['dtype']}" for r in sides.values()))]
+    sides = comparison.sides
+    rows = [("", *sides), ("model", *(r.model for r in sides.values())),
+            ("method", *(r.method for r in sides.values())), ("dim", *(str(r.dim) for r in sides.values()))]
+    rows += [(METRIC_LABELS[name], *(_number(r.metrics[name], 3) for r in sides.values())) for name in METRIC_NAMES]
+    rows += [("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
+             ("truncated", *(str(r.truncated) for r in sides.values())),
+             ("seconds", *(f"{r.seconds:.2f}" for r in sides.values())),
+             ("device", *(f"{r.device} {r.dtype}" for r in sides.values()))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join([f"{len(result['pairs'])} pairs", *lines, "", verdict(result)])
+    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, "", verdict(comparison)])

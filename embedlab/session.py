@@ -1,27 +1,28 @@
-"""A session: the model registry, the cache and the settings that the CLI, API and dashboard share.
+"""A session: the model registry, the cache and the settings that the CLI, API and dashboard share,
+and the process's sessions by name (the dashboard's ZeroGPU calls find theirs that way).
 
-It serialises model computation (one at a time in the process, so visitors' requests queue rather
-than fight over the device) and is what the convenience functions `compare_pairs` and `embed_texts`
-use by default.
+It checks every side's model and method from the model's configuration before loading any weights,
+serialises model computation (one at a time in the process, so visitors' requests queue rather than
+fight over the device) and is what the convenience functions `compare_pairs` and `embed_texts` use.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .backends import Backend
 from .cache import EmbeddingCache
-from .compare import SideSpec, compare
+from .comparison import Comparison, SideSpec, compare, default_specs
 from .devices import choose_device
 from .embedding import Embedded, Progress, embed
 from .methods import Role
 from .pairs import Pair, pairs_from_value
-from .presets import default_pair
 from .prompts import Options
 from .registry import ModelRegistry
 from .settings import Settings
+from .sources import ModelInfo
 
 
 class Session:
@@ -32,9 +33,7 @@ class Session:
         if max_pairs is not None:
             self.settings = replace(self.settings, max_pairs=max_pairs)
         self.cache = cache if cache is not None else EmbeddingCache()
-        self.registry = registry if registry is not None else shared_registry(
-            allow_hub=self.settings.free_models or bool(self.settings.allowed_models),
-            allow_paths=self.settings.free_models)
+        self.registry = registry if registry is not None else shared_registry(*self.settings.permissions)
         self.device = device
         self.dtype = dtype
         self.compute_lock = threading.Lock()
@@ -43,19 +42,25 @@ class Session:
     def max_pairs(self) -> int:
         return self.settings.max_pairs
 
+    def inspect(self, name: str) -> ModelInfo:
+        """What `name` is and which methods fit it, from its configuration; refused if not allowed here."""
+        return self.settings.inspect(name)
+
     def backend(self, name: str, device: str | None = None) -> Backend:
         """`name` loaded (once per process) on `device`, or on the session's device; refused if not allowed."""
         return self.registry.get(self.settings.check_model(name), device=device or self.device, dtype=self.dtype)
 
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
                 embed: SideSpec | str | None = None, progress: Progress | None = None,
-                device: str | None = None) -> dict:
-        """Both sides on `pairs` (anything `pairs_from_value` reads), on `device` or the session's."""
+                device: str | None = None) -> Comparison:
+        """Both sides on `pairs` (anything `pairs_from_value` reads), on `device` or the session's.
+
+        Every side's model and method are checked before any model is loaded."""
         pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
-        defaults = default_pair()
-        specs = {side: (spec if isinstance(spec, SideSpec) else SideSpec(spec or fallback))
-                 for side, spec, fallback in (("base", base, defaults[0]), ("embed", embed, defaults[1]))}
+        specs = default_specs(base, embed)
+        for spec in specs.values():
+            self.inspect(spec.model).method(spec.method)
         device = choose_device(device or self.device)
         backends = {}
         for side, spec in specs.items():
@@ -67,36 +72,51 @@ class Session:
 
     def embed(self, model: str, texts: Sequence[str], method: str | None = None, options: Options | None = None,
               roles: Sequence[Role] | None = None, device: str | None = None) -> Embedded:
+        self.inspect(model).method(method)
         backend = self.backend(model, device)
         with self.compute_lock:
             return embed(backend, list(texts), roles, method, options, self.cache)
 
 
 _registries: dict[tuple[bool, bool], ModelRegistry] = {}
-_registries_lock = threading.Lock()  # not _default_lock: making the default session takes a registry
-_default: Session | None = None
-_default_lock = threading.Lock()
+_sessions: dict[str, Session] = {}
+_lock = threading.RLock()  # making the default session takes a registry under the same lock
 
 
 def shared_registry(allow_hub: bool = True, allow_paths: bool = True) -> ModelRegistry:
     """The process-wide registry for these permissions: sessions made one after another share models."""
-    with _registries_lock:
+    with _lock:
         key = (allow_hub, allow_paths)
         if key not in _registries:
             _registries[key] = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths)
         return _registries[key]
 
 
+def register(name: str, session: Session) -> str:
+    """Make `session` findable by `name` in this process (and in ZeroGPU's forks of it)."""
+    with _lock:
+        _sessions[name] = session
+    return name
+
+
+def get_session(name: str = "default", make: Callable[[], Session] | None = None) -> Session:
+    """The session registered as `name`, made by `make` on first use where given; "default" is made on
+    first use with settings from the environment (the one the Python API uses)."""
+    with _lock:
+        if name not in _sessions:
+            make = make or (Session if name == "default" else None)
+            if make is None:
+                raise KeyError(f"no session registered as {name!r}")
+            _sessions[name] = make()
+        return _sessions[name]
+
+
 def default_session() -> Session:
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Session()
-        return _default
+    return get_session("default")
 
 
 def compare_pairs(pairs, base: SideSpec | str | None = None, embed: SideSpec | str | None = None,
-                  session: Session | None = None) -> dict:
+                  session: Session | None = None) -> Comparison:
     """Compare a base GPT and an embedding model on pairs (Pair objects or {"question","answer"} dicts)."""
     return (session or default_session()).compare(pairs, base, embed)
 

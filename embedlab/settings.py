@@ -1,7 +1,10 @@
 """Deployment settings: hosted mode and the limits that protect a public demo, read from the environment.
 
-Hosted mode is on by default on Hugging Face Spaces (where SPACE_ID is set) and is forced on or off
-with EMBEDLAB_HOSTED=1/0. In hosted mode visitors may pick only presets and the extra Hub ids listed in
+One rule for every entry point (CLI, Python API, dashboard): the limits (EMBEDLAB_MAX_PAIRS,
+EMBEDLAB_MAX_TEXT_CHARS, EMBEDLAB_MAX_UPLOAD_MB) and EMBEDLAB_HOSTED=1/0 apply wherever they are set.
+Where EMBEDLAB_HOSTED is not set, only the dashboard turns hosted mode on by itself, on Hugging Face
+Spaces (where SPACE_ID is set): a person running the CLI or the Python API on their own machine is not
+a visitor. In hosted mode visitors may pick only presets and the extra Hub ids listed in
 EMBEDLAB_ALLOWED_MODELS: no arbitrary Hub ids (that would download any weights), no local paths (that
 would read the server's files). Remote code is never trusted, hosted or not.
 """
@@ -50,10 +53,11 @@ class Settings:
     allowed_models: tuple[str, ...] = field(default_factory=tuple)  # beyond the presets, in hosted mode
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls, dashboard: bool = False) -> "Settings":
+        """The settings in the environment; `dashboard` for the web page (hosted by default on Spaces)."""
         hosted = _flag(os.environ.get("EMBEDLAB_HOSTED"))
         if hosted is None:
-            hosted = bool(os.environ.get("SPACE_ID"))
+            hosted = dashboard and bool(os.environ.get("SPACE_ID"))
         extra = tuple(m.strip() for m in os.environ.get("EMBEDLAB_ALLOWED_MODELS", "").split(",") if m.strip())
         return cls(hosted=hosted, max_pairs=_int("EMBEDLAB_MAX_PAIRS", MAX_PAIRS),
                    max_text_chars=_int("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
@@ -65,12 +69,24 @@ class Settings:
         """Whether any Hub id, folder or .gguf path may be named (outside hosted mode)."""
         return not self.hosted
 
+    @property
+    def permissions(self) -> tuple[bool, bool]:
+        """(Hub ids allowed, local paths allowed): what the model registry and inspection may open."""
+        return self.free_models or bool(self.allowed_models), self.free_models
+
     def check_model(self, name: str) -> str:
         name = (name or "").strip()
         if self.hosted and name not in PRESETS and name not in self.allowed_models:
             allowed = ", ".join([*PRESETS, *self.allowed_models])
             raise ModelUnavailableError(f"this deployment only offers these models: {allowed} (got {name!r})")
         return name
+
+    def inspect(self, name: str):
+        """`name`'s `sources.ModelInfo` (configuration only, no weights), if this deployment allows it."""
+        from .sources import inspect
+
+        allow_hub, allow_paths = self.permissions
+        return inspect(self.check_model(name), allow_hub=allow_hub, allow_paths=allow_paths)
 
     def check_pairs(self, pairs: list[Pair]) -> None:
         check_count(pairs, self.max_pairs)

@@ -81,7 +81,7 @@ def check(records: list[dict]) -> list[str]:
         if rec["result"]["pairs"] != rec["pairs"]:
             problems.append(f"{name}: the result is for other pairs")
             continue
-        expected = local.compare(rec["pairs"], BASE, EMBED)
+        expected = local.compare(rec["pairs"], BASE, EMBED).to_json()
         for side in ("base", "embed"):
             got, want = np.asarray(rec["result"]["results"][side]["similarity"]), expected["results"][side]["similarity"]
             if not np.allclose(got, want, atol=1e-4):

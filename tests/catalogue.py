@@ -67,10 +67,11 @@ def _csv_export_is_safe(expected: list[dict]) -> Callable[[dict], None]:
         import csv
         import io
 
-        from embedlab.exporting import to_csv
+        from embedlab.comparison import Comparison
+        from embedlab.dashboard.exports import to_csv
 
         _pairs_kept(expected)(result)
-        rows = list(csv.DictReader(io.StringIO(to_csv(result))))
+        rows = list(csv.DictReader(io.StringIO(to_csv(Comparison.from_json(result)))))
         texts = [row[column] for row in rows for column in ("question", "answer")]
         assert not any(text.startswith("=") for text in texts) and "'" + ODD["formula"] in texts
     return check
@@ -118,8 +119,9 @@ CASES = [
     Case("long-text", pairs=[{"question": "What is GPU?", "answer": LONG}, GOOD[1]], check=_truncated),
     Case("duplicate-pairs", pairs=[GOOD[0], GOOD[1], GOOD[0]], check=_duplicates_score_alike),
     *(_odd(key) for key in ODD),
+    # keys other than question and answer are dropped, and those two are found whatever their case
     Case("extra-keys", pairs=[{"id": 7, **GOOD[0]}, {"Question": "Where is OpenAI?", "ANSWER": "In SF.", "x": 1}],
-         check=lambda r: None),
+         check=_pairs_kept([GOOD[0], {"question": "Where is OpenAI?", "answer": "In SF."}])),
     # models, methods, devices
     Case("unknown-preset", pairs=GOOD, base="gpt-17", error="unknown model 'gpt-17'"),
     Case("not-offline", pairs=GOOD, embed="someorg/some-model-not-cached", error="cannot load 'someorg/some-model"),

@@ -17,7 +17,7 @@ from gradio_client.exceptions import AppError
 from catalogue import CASES, GOOD, Case
 from embedlab import cli
 from embedlab.cache import EmbeddingCache
-from embedlab.compare import SideSpec
+from embedlab.comparison import SideSpec
 from embedlab.errors import EmbedLabError
 from embedlab.pairs import read_pairs
 from embedlab.session import Session
@@ -75,7 +75,7 @@ def test_python_api(case, tmp_path, offline_registry):
     except Exception:  # noqa: BLE001 - anything else is a bug that a person would see as a crash
         pytest.fail(f"not an EmbedLabError:\n{traceback.format_exc()}")
     assert not case.error, f"expected an error with {case.error!r}"
-    case.check(result)
+    case.check(result.to_json())
 
 
 # the running app -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import torch
 
 from embedlab.backends import Item
 from embedlab.cache import EmbeddingCache
-from embedlab.compare import SideSpec, compare
+from embedlab.comparison import SideSpec, compare
 from embedlab.embedding import batches, embed
 from embedlab.errors import EmbedLabError, MethodError
 from embedlab.methods import Role
@@ -100,6 +100,7 @@ def test_compare_checks_methods_before_any_work(tmp_path):
     assert base.calls == [] and emb.calls == []
     result = compare(pairs, {"base": base, "embed": emb},
                      {"base": SideSpec("base", "mean"), "embed": SideSpec("embed", "cls", Options(max_length=8))})
-    assert set(result["results"]) == {"base", "embed"}
-    r = result["results"]["embed"]
-    assert len(r["similarity"]) == 2 and r["options"]["max_length"] == 8 and r["computed"] == 4
+    assert list(result.sides) == ["base", "embed"]
+    r = result.sides["embed"]
+    assert r.similarity.shape == (2, 2) and r.options.max_length == 8 and r.computed == 4
+    assert r.vectors.shape == (4, 8)  # questions then answers, kept for the views that need them

@@ -7,20 +7,27 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from embedlab import figures
+from embedlab.comparison import Comparison, SideResult
+from embedlab.dashboard import figures
 from embedlab.metrics import score, split_scores
+from embedlab.pairs import Pair
+from embedlab.prompts import Options
 
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
 
 
-def fake_result(base_sim, embed_sim, questions=None, answers=None) -> dict:
+def side(model: str, sim) -> SideResult:
+    sim = np.asarray(sim, dtype=np.float64)
+    return SideResult(model=model, method="m", options=Options(), device="cpu", dtype="float32", similarity=sim,
+                      metrics=score(sim), cached=0, computed=2 * len(sim), truncated=0, seconds=0.1, dim=3)
+
+
+def fake_result(base_sim, embed_sim, questions=None, answers=None) -> Comparison:
     n = len(base_sim)
     questions = questions or [f"question {i}" for i in range(n)]
     answers = answers or [f"answer {i}" for i in range(n)]
-    side = lambda model, sim: {"model": model, "method": "m", "similarity": sim,  # noqa: E731
-                               "metrics": score(np.asarray(sim))}
-    return {"pairs": [{"question": q, "answer": a} for q, a in zip(questions, answers)],
-            "results": {"base": side("gpt<i>", base_sim), "embed": side("embedder", embed_sim)}}
+    return Comparison(tuple(Pair(q, a) for q, a in zip(questions, answers)),
+                      {"base": side("gpt<i>", base_sim), "embed": side("embedder", embed_sim)})
 
 
 @pytest.fixture
@@ -122,12 +129,12 @@ def test_distributions_hold_matching_and_non_matching_scores(result):
     fig = figures.score_distributions(result)
     assert len(fig.data) == 4
     for trace, (side, kind) in zip(fig.data, [(s, k) for s in ("base", "embed") for k in ("matching", "non-matching")]):
-        pos, neg = split_scores(np.asarray(result["results"][side]["similarity"]))
+        pos, neg = split_scores(result.sides[side].similarity)
         expected = pos if kind == "matching" else neg
         assert trace.name == kind
         np.testing.assert_allclose(trace.y, expected)
         assert len(trace.text) == len(expected)
-        assert set(trace.x) == {f"{side}: {figures.escape(result['results'][side]['model'])}"}
+        assert set(trace.x) == {f"{side}: {figures.escape(result.sides[side].model)}"}
 
 
 def test_pca_recovers_points_on_a_line():

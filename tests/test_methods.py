@@ -9,8 +9,8 @@ import tinymodels
 from embedlab.embedding import embed, resolve
 from embedlab.errors import MethodError
 from embedlab.loading import load
-from embedlab.methods import Role, get_method, valid_methods
-from embedlab.prompts import ECHO, Options, encode
+from embedlab.methods import ECHO, Role, get_method, valid_methods
+from embedlab.prompts import Options, encode
 
 TEXTS = ["What is GPU?", "Where is the headquarter of OpenAI?", "OpenAI is based at San Francisco.", "x",
          "A graphics processing unit (GPU) is an electronic circuit that can perform mathematical calculations "
@@ -132,3 +132,15 @@ def test_methods_that_do_not_fit_are_refused(tiny):
         embed(tiny["bert"], ["x"], method="logits")
     with pytest.raises(MethodError, match="does not apply"):
         embed(tiny["mistral"], ["x"], method="native")
+
+
+@pytest.mark.parametrize("model, method", CASES)
+def test_one_tokenizer_call_for_many_texts_gives_the_ids_of_one_call_each(tiny, model, method):
+    from embedlab.prompts import encode_many
+
+    backend, m = tiny[model], get_method(method)
+    roles = [Role.QUERY, Role.PASSAGE] * 3
+    for options in (Options(), Options(max_length=8)):
+        opts = options.resolved(m, backend.max_length)
+        together = encode_many(backend.tokenizer, TEXTS, roles, m, opts)
+        assert together == [encode(backend.tokenizer, t, m, opts, r) for t, r in zip(TEXTS, roles)]

@@ -12,7 +12,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from embedlab.cache import EmbeddingCache
-from embedlab.compare import SideSpec
+from embedlab.comparison import SideSpec
 from embedlab.embedding import embed
 from embedlab.methods import Role, valid_methods
 from embedlab.pairs import Pair, read_pairs
@@ -27,7 +27,7 @@ SEED_PAIRS = [Pair(q, a) for q, a in zip(SEED["questions"], SEED["answers"])]
 
 def test_original_experiment_finding(offline_registry, tmp_path):
     session = Session(cache=EmbeddingCache(tmp_path), registry=offline_registry)
-    result = session.compare(SEED_PAIRS, "smollm2-135m-instruct", "all-minilm-l6-v2")
+    result = session.compare(SEED_PAIRS, "smollm2-135m-instruct", "all-minilm-l6-v2").to_json()
     base, emb = result["results"]["base"], result["results"]["embed"]
     assert (base["method"], emb["method"]) == ("logits", "native")
     assert base["dim"] == 49152 and emb["dim"] == 384
@@ -35,7 +35,7 @@ def test_original_experiment_finding(offline_registry, tmp_path):
     assert emb["metrics"]["top1"] == 1.0 and emb["metrics"]["auc"] == 1.0
     # a raw GPT scores every pair about the same: the spread of its four scores is small
     assert np.ptp(base["similarity"]) < 0.2
-    again = session.compare(SEED_PAIRS, "smollm2-135m-instruct", "all-minilm-l6-v2")
+    again = session.compare(SEED_PAIRS, "smollm2-135m-instruct", "all-minilm-l6-v2").to_json()
     assert [r["computed"] for r in again["results"].values()] == [0, 0]
     assert [r["cached"] for r in again["results"].values()] == [4, 4]
     assert again["results"]["base"]["similarity"] == base["similarity"]
@@ -109,7 +109,7 @@ def test_the_readme_python_api_runs_on_the_default_session(smollm2, session_cach
     """`embedlab.compare_pairs` with no session makes the process's default one (it once deadlocked there)."""
     code = ("import json, embedlab; pairs = embedlab.read_pairs('assets/original-experiment.csv'); "
             "r = embedlab.compare_pairs(pairs, base='smollm2-135m-instruct', embed='all-minilm-l6-v2'); "
-            "print(json.dumps(r['results']['embed']['metrics']))")
+            "print(json.dumps(r.sides['embed'].metrics.as_dict()))")
     env = {**os.environ, "EMBEDLAB_CACHE_DIR": str(session_cache_dir), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run([sys.executable, "-c", code], cwd=ASSETS.parent, env=env, capture_output=True, text=True,

@@ -1,4 +1,4 @@
-"""The dashboard's plain parts (table rows, options, HTML, exports, hosting) and its event handlers,
+"""The dashboard's plain parts (table rows, choices, HTML, exports, ZeroGPU glue) and its event handlers,
 called directly; the handler tests run the offline models."""
 
 from __future__ import annotations
@@ -11,55 +11,59 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from embedlab import exporting, hosting, ui
 from embedlab.cache import EmbeddingCache
+from embedlab.comparison import Comparison, SideResult
+from embedlab.dashboard import choices, exports, tables, views, zerogpu
 from embedlab.errors import EmbedLabError, PairsError
-from embedlab.pairs import pairs_from_value
 from embedlab.metrics import score
+from embedlab.pairs import Pair, pairs_from_value
 from embedlab.prompts import Options
-from embedlab.session import Session
+from embedlab.session import Session, get_session, register
 from embedlab.settings import Settings
 
 OFFLINE = ("smollm2-135m-instruct", "all-minilm-l6-v2")
 
 
-def fake_result(models=("gpt", "embedder"), questions=("q1", "q2"), answers=("a1", "a2")) -> dict:
+def side(model: str, similarity) -> SideResult:
+    sim = np.asarray(similarity, dtype=np.float64)
+    return SideResult(model=model, method="m", options=Options(), device="cpu", dtype="float32", similarity=sim,
+                      metrics=score(sim), cached=1, computed=3, truncated=0, seconds=0.25, dim=4)
+
+
+def fake_result(models=("gpt", "embedder"), questions=("q1", "q2"), answers=("a1", "a2")) -> Comparison:
     sims = {"base": [[0.30, 0.31], [0.29, 0.30]], "embed": [[0.8, -0.1], [0.2, 0.7]]}
-    return {"pairs": [{"question": q, "answer": a} for q, a in zip(questions, answers)],
-            "results": {side: {"model": model, "method": "m", "dim": 4, "device": "cpu", "dtype": "float32",
-                               "similarity": sims[side], "metrics": score(np.asarray(sims[side])), "cached": 1,
-                               "computed": 3, "truncated": 0, "seconds": 0.25}
-                        for side, model in zip(("base", "embed"), models)}}
+    return Comparison(tuple(Pair(q, a) for q, a in zip(questions, answers)),
+                      {name: side(model, sims[name]) for name, model in zip(("base", "embed"), models)})
 
 
 # table rows and API pairs -------------------------------------------------------------------------
 def test_rows_become_pairs_and_blank_rows_are_skipped():
-    pairs = ui.rows_to_pairs([["q1", "a1"], ["", ""], ["  ", None], ["q2", "a2"]])
+    pairs = tables.rows_to_pairs([["q1", "a1"], ["", ""], ["  ", None], ["q2", "a2"]])
     assert [(p.question, p.answer) for p in pairs] == [("q1", "a1"), ("q2", "a2")]
-    assert ui.pairs_to_rows(pairs) == [["q1", "a1"], ["q2", "a2"]]
+    assert tables.pairs_to_rows(pairs) == [["q1", "a1"], ["q2", "a2"]]
 
 
 def test_a_half_filled_row_is_named_by_its_number():
     with pytest.raises(PairsError, match="row 3: the answer is empty"):
-        ui.rows_to_pairs([["q1", "a1"], ["", ""], ["q3", ""]])
+        tables.rows_to_pairs([["q1", "a1"], ["", ""], ["q3", ""]])
 
 
 def test_an_empty_table_is_refused():
     with pytest.raises(PairsError, match="no pairs"):
-        ui.rows_to_pairs([["", ""]])
+        tables.rows_to_pairs([["", ""]])
 
 
 def test_a_pandas_table_is_read_too():
     import pandas as pd
 
     frame = pd.DataFrame([["q", "a"]], columns=["question", "answer"])
-    assert ui.rows_to_pairs(frame)[0].answer == "a"
+    assert tables.rows_to_pairs(frame)[0].answer == "a"
 
 
 def test_rows_are_added_and_removed():
-    assert ui.with_row_added([["q", "a"]]) == [["q", "a"], ["", ""]]
-    assert ui.without_last_row([["q", "a"], ["", ""]]) == [["q", "a"]]
-    assert ui.without_last_row([["q", "a"]]) == [["", ""]]  # the table always keeps one row
+    assert tables.with_row_added([["q", "a"]]) == [["q", "a"], ["", ""]]
+    assert tables.without_last_row([["q", "a"], ["", ""]]) == [["q", "a"]]
+    assert tables.without_last_row([["q", "a"]]) == [["", ""]]  # the table always keeps one row
 
 
 def test_api_pairs_accept_a_list_or_its_json():
@@ -75,35 +79,35 @@ def test_api_pairs_accept_a_list_or_its_json():
 
 # options and choices ------------------------------------------------------------------------------
 def test_advanced_options_map_onto_method_options():
-    assert ui.options("", "default", 0) == Options()
-    assert ui.options(" my task ", "off", 128) == Options(task="my task", chat_template=False, max_length=128)
-    assert ui.options(None, "on", None).chat_template is True
+    assert choices.options("", "default", 0) == Options()
+    assert choices.options(" my task ", "off", 128) == Options(task="my task", chat_template=False, max_length=128)
+    assert choices.options(None, "on", None).chat_template is True
     with pytest.raises(EmbedLabError, match="use one of default, on, off"):
-        ui.options("", "maybe", 0)
+        choices.options("", "maybe", 0)
     with pytest.raises(EmbedLabError, match="positive"):
-        ui.options("", "default", -5)
+        choices.options("", "default", -5)
 
 
 def test_method_choices_follow_the_model():
-    choices, default, note = ui.method_choices(OFFLINE[0], Settings())
-    assert default == "logits" and "logits" in choices and "native" not in choices and not note
-    choices, default, note = ui.method_choices(OFFLINE[1], Settings())
-    assert default == "native" and "native" in choices and "logits" not in choices
+    offered, default, note = choices.method_choices(OFFLINE[0], Settings())
+    assert default == "logits" and "logits" in offered and "native" not in offered and not note
+    offered, default, note = choices.method_choices(OFFLINE[1], Settings())
+    assert default == "native" and "native" in offered and "logits" not in offered
 
 
 def test_an_unknown_model_offers_every_method_with_a_note():
-    choices, default, note = ui.method_choices("no such model!", Settings())
-    assert default is None and "logits" in choices and "unknown model" in note
+    offered, default, note = choices.method_choices("no such model!", Settings())
+    assert default is None and "logits" in offered and "unknown model" in note
 
 
 def test_devices_start_with_auto_and_include_cpu():
-    devices = ui.available_devices()
+    devices = choices.available_devices()
     assert devices[:2] == ["auto", "cpu"]
 
 
 # words and tables ---------------------------------------------------------------------------------
 def test_metrics_table_marks_the_better_side_and_escapes_names():
-    html = ui.metrics_html(fake_result(models=("<b>gpt</b>", "embedder")))
+    html = views.metrics_html(fake_result(models=("<b>gpt</b>", "embedder")))
     assert "<b>gpt</b>" not in html and "&lt;b&gt;gpt&lt;/b&gt;" in html
     assert html.count("class='best'") == 4  # top-1, MRR, AUC and margin all go to the embedder
     auc_row = next(row for row in html.split("<tr>") if ">AUC<" in row)
@@ -112,12 +116,12 @@ def test_metrics_table_marks_the_better_side_and_escapes_names():
 
 def test_a_tie_marks_nothing():
     result = fake_result()
-    result["results"]["base"] = {**result["results"]["embed"], "model": "same"}
-    assert "class='best'" not in ui.metrics_html(result)
+    same = Comparison(result.pairs, {"base": result.sides["embed"], "embed": result.sides["embed"]})
+    assert "class='best'" not in views.metrics_html(same)
 
 
 def test_verdict_names_both_models_and_where_they_ran():
-    html = ui.verdict_html(fake_result(models=("gpt<script>", "embedder")))
+    html = views.verdict_html(fake_result(models=("gpt<script>", "embedder")))
     assert "<script>" not in html and "gpt&lt;script&gt;" in html
     assert "separates matching pairs by" in html and "ran on cpu (float32) in 0.25 s" in html
 
@@ -125,17 +129,17 @@ def test_verdict_names_both_models_and_where_they_ran():
 # exporting ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_cells_are_neutralised(cell):
-    assert exporting.neutralise(cell) == "'" + cell
+    assert exports.neutralise(cell) == "'" + cell
 
 
 def test_plain_cells_and_numbers_are_left_alone():
-    assert exporting.neutralise("What is GPU?") == "What is GPU?"
-    assert exporting.neutralise(-0.25) == -0.25
+    assert exports.neutralise("What is GPU?") == "What is GPU?"
+    assert exports.neutralise(-0.25) == -0.25
 
 
 def test_csv_has_a_row_per_model_question_and_answer():
     result = fake_result(questions=("=HYPERLINK(\"x\")", "q2"), answers=("a1", "-a2"))
-    rows = list(csv.DictReader(io.StringIO(exporting.to_csv(result))))
+    rows = list(csv.DictReader(io.StringIO(exports.to_csv(result))))
     assert len(rows) == 2 * 2 * 2
     assert rows[0]["question"] == "'=HYPERLINK(\"x\")" and rows[1]["answer"] == "'-a2"
     assert [r["matching"] for r in rows[:4]] == ["True", "False", "False", "True"]
@@ -146,9 +150,10 @@ def test_csv_has_a_row_per_model_question_and_answer():
 
 def test_results_files_hold_the_cli_json(tmp_path):
     result = fake_result()
-    json_path, csv_path = exporting.write_results(result, tmp_path)
-    assert json.loads(json_path.read_text()) == result
-    assert csv_path.read_text().startswith(",".join(exporting.CSV_COLUMNS))
+    json_path, csv_path = exports.write_results(result, tmp_path)
+    assert json.loads(json_path.read_text()) == result.to_json()
+    assert Comparison.from_json(result.to_json()).to_json() == result.to_json()
+    assert csv_path.read_text().startswith(",".join(exports.CSV_COLUMNS))
 
 
 def test_figures_fall_back_to_html_when_png_export_fails(tmp_path, monkeypatch):
@@ -159,7 +164,7 @@ def test_figures_fall_back_to_html_when_png_export_fails(tmp_path, monkeypatch):
         raise RuntimeError("no Chrome here")
 
     monkeypatch.setattr(pio, "write_images", broken)
-    paths, fmt = exporting.write_figures({"fig": go.Figure(go.Scatter(y=[1, 2]))}, tmp_path)
+    paths, fmt = exports.write_figures({"fig": go.Figure(go.Scatter(y=[1, 2]))}, tmp_path)
     assert fmt == "html" and paths[0].name == "fig.html" and "plotly" in paths[0].read_text()[:100000].lower()
 
 
@@ -168,9 +173,9 @@ def test_hosted_mode_offers_only_its_models():
     from embedlab.presets import presets_for
 
     hosted = Settings(hosted=True, allowed_models=("org/extra",))
-    assert ui.model_choices("base", hosted) == (presets_for("base") + ["org/extra"], False)
-    assert ui.model_choices("embed", Settings()) == (presets_for("embed"), True)
-    choices, default, note = ui.method_choices("/etc", hosted)
+    assert choices.model_choices("base", hosted) == (presets_for("base") + ["org/extra"], False)
+    assert choices.model_choices("embed", Settings()) == (presets_for("embed"), True)
+    offered, default, note = choices.method_choices("/etc", hosted)
     assert default is None and "only offers these models" in note
 
 
@@ -178,22 +183,23 @@ def test_gpu_decorator_changes_nothing_off_zerogpu():
     def work(x):
         return x
 
-    assert hosting.gpu(work) is work
+    assert zerogpu.gpu(work) is work
 
 
-def test_sessions_are_found_by_name(offline_registry):
-    made = Session(cache=EmbeddingCache(use_disk=False), registry=offline_registry)
-    assert hosting.session(hosting.register("by-name", made)) is made
+def test_sessions_are_found_by_name():
+    made = Session(cache=EmbeddingCache(use_disk=False))
+    assert get_session(register("by-name", made)) is made
+    assert get_session("made-on-first-use", lambda: made) is made
     with pytest.raises(KeyError):
-        hosting.session("never registered")
+        get_session("never registered")
 
 
 # handlers, with the offline models ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dashboard(offline_registry, session_cache_dir):
-    from embedlab.ui_handlers import Dashboard
+    from embedlab.dashboard.handlers import Dashboard
 
-    hosting.register("tests", Session(cache=EmbeddingCache(session_cache_dir / "ui-tests"), registry=offline_registry,
+    register("tests", Session(cache=EmbeddingCache(session_cache_dir / "ui-tests"), registry=offline_registry,
                                       settings=Settings()))
     return Dashboard("tests")
 
@@ -210,14 +216,15 @@ def compared(dashboard):
 @pytest.mark.slow
 def test_compare_fills_every_output(compared):
     _, (state, verdict, metrics, heatmaps, distributions, projection, files, results) = compared
-    result = state["result"]
-    assert [r["model"] for r in result["results"].values()] == list(OFFLINE)
-    assert np.asarray(result["results"]["base"]["similarity"]).shape == (3, 3)
+    result = state["comparison"]
+    assert [r.model for r in result.sides.values()] == list(OFFLINE)
+    assert result.sides["base"].similarity.shape == (3, 3)
+    assert all(r.vectors is None for r in result.sides.values())  # a visitor's state keeps no vectors
     assert "separates matching pairs by" in verdict and "Top-1" in metrics
     assert len([t for t in heatmaps.data if t.type == "heatmap"]) == 2
     assert len(distributions.data) == 4 and len(projection.data) == 6
     for side in ("base", "embed"):
-        assert np.asarray(state["projections"][side]["points"]).shape == (6, 2)
+        assert state["projections"][side][0].shape == (6, 2)
     assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "json"]
     assert results.visible is True
 
@@ -226,20 +233,33 @@ def test_compare_fills_every_output(compared):
 def test_a_second_compare_comes_from_the_cache(dashboard, compared):
     args, _ = compared
     state = dashboard.compare(*args)[0]
-    for r in state["result"]["results"].values():
-        assert r["computed"] == 0 and r["cached"] == 6
+    for r in state["comparison"].sides.values():
+        assert r.computed == 0 and r.cached == 6
 
 
 @pytest.mark.slow
 def test_projection_is_the_pca_of_the_vectors(dashboard, compared):
-    from embedlab import figures
+    from embedlab.dashboard import figures
 
     _, (state, *_) = compared
-    session = hosting.session("tests")
-    texts = [p["question"] for p in state["result"]["pairs"]] + [p["answer"] for p in state["result"]["pairs"]]
+    session = get_session("tests")
+    pairs = state["comparison"].pairs
+    texts = [p.question for p in pairs] + [p.answer for p in pairs]
     vectors = session.embed(OFFLINE[1], texts, "native").vectors  # passages only: native has no roles
     points, _ = figures.pca_2d(vectors)
-    np.testing.assert_allclose(state["projections"]["embed"]["points"], points, atol=1e-5)
+    np.testing.assert_allclose(state["projections"]["embed"][0], points, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_compare_embeds_each_text_once_for_every_view(dashboard, compared, monkeypatch):
+    """The PCA map is drawn from the vectors the comparison carries: nothing is embedded a second time."""
+    def no_second_embedding(*args, **kwargs):
+        raise AssertionError("embedded again after the comparison")
+
+    monkeypatch.setattr(Session, "embed", no_second_embedding)
+    args, _ = compared
+    state = dashboard.compare(*args)[0]
+    assert state["projections"]["base"][0].shape == (6, 2)
 
 
 @pytest.mark.slow
@@ -274,7 +294,7 @@ def test_loading_files(dashboard, tmp_path):
 @pytest.mark.slow
 def test_compare_json_returns_the_cli_schema(dashboard):
     result = dashboard.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
-    assert set(result) == {"pairs", "results"}
+    assert set(result) == {"pairs", "results"}  # JSON at the edge, the CLI's schema
     assert result["results"]["embed"]["method"] == "native" and result["results"]["base"]["method"] == "logits"
     assert np.asarray(result["results"]["base"]["similarity"]).shape == (1, 1)
 
@@ -292,10 +312,10 @@ def test_export_writes_images(dashboard, compared):
 
 
 def test_the_deployment_limits_apply_to_the_table_and_files(offline_registry, tmp_path):
-    from embedlab.ui_handlers import Dashboard
+    from embedlab.dashboard.handlers import Dashboard
 
     strict = Settings(hosted=True, max_pairs=2, max_text_chars=50)
-    hosting.register("strict", Session(cache=EmbeddingCache(use_disk=False), registry=offline_registry,
+    register("strict", Session(cache=EmbeddingCache(use_disk=False), registry=offline_registry,
                                        settings=strict))
     dash = Dashboard("strict")
     args = (OFFLINE[0], "", OFFLINE[1], "", "", "default", 0, "auto")

@@ -1,8 +1,8 @@
 """Backends: a loaded model behind one small interface.
 
 A backend knows how to turn a batch of prepared items into vectors (`embed_batch`, the only abstract
-method) and, optionally, how to tokenise an item first (`prepare`) so batches can be formed by token
-count. Caching, batching and progress are written once above it, in `embedlab.embedding`.
+method) and, optionally, how to tokenise items first (`prepare_many`, for all of a call's texts at
+once) so batches can be formed by token count. Caching, batching and progress are written once above it, in `embedlab.embedding`.
 """
 
 from __future__ import annotations
@@ -41,9 +41,12 @@ class Backend(ABC):
     batch_tokens: int = 16384
     info: dict = field(default_factory=dict)
 
+    def prepare_many(self, texts: list[str], roles: list[Role], method: Method, options: Options) -> list[Item]:
+        """Turn texts into items ready for `embed_batch` (tokenised, where the backend can)."""
+        return [Item(text, role) for text, role in zip(texts, roles)]
+
     def prepare(self, text: str, role: Role, method: Method, options: Options) -> Item:
-        """Turn one text into an item ready for `embed_batch` (tokenised, where the backend can)."""
-        return Item(text, role)
+        return self.prepare_many([text], [role], method, options)[0]
 
     @abstractmethod
     def embed_batch(self, items: list[Item], method: Method, options: Options) -> np.ndarray:

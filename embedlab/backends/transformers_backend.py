@@ -20,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..methods import Method, Name, Role
+from ..methods import MODEL_POOLING, Method, Role
 from ..pooling import POOLING
-from ..prompts import Options, encode
+from ..prompts import Options, encode_many
 from . import Backend, Item
 
 MIN_SHARED_PREFIX = 4  # tokens; a shorter shared prefix is not worth a second forward call
@@ -53,17 +53,21 @@ class TransformersBackend(Backend):
         self.cache_arg = cache_arg if self.traits.causal else None  # reuse shared prefixes only where causal
         self._prefix: tuple[tuple[int, ...], object, torch.Tensor] | None = None  # ids, cache, hidden states
 
-    def prepare(self, text: str, role: Role, method: Method, options: Options) -> Item:
-        if method.name == Name.NATIVE and self.st_config.get("do_lower_case"):
-            text = text.lower()
-        return Item(text, role, encode(self.tokenizer, text, method, options, role))
+    def prepare_many(self, texts: list[str], roles: list[Role], method: Method, options: Options) -> list[Item]:
+        model_input = list(texts)
+        if method.follows_model and self.st_config.get("do_lower_case"):
+            model_input = [text.lower() for text in texts]
+        encoded = encode_many(self.tokenizer, model_input, roles, method, options)
+        return [Item(text, role, enc) for text, role, enc in zip(texts, roles, encoded)]
 
-    def _pool(self, hidden: torch.Tensor, mask: torch.Tensor, pool_mask: torch.Tensor, method: Method):
-        if method.name != Name.NATIVE:
-            return POOLING[method.pooling](hidden, pool_mask)
-        modes = self.st_config["pooling"]
-        pooled = torch.cat([POOLING[mode](hidden, mask) for mode in modes], dim=-1)
+    def _model_pooling(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The model's own sentence-transformers pooling (its modes concatenated) and normalisation."""
+        pooled = torch.cat([POOLING[mode](hidden, mask) for mode in self.st_config["pooling"]], dim=-1)
         return F.normalize(pooled, p=2, dim=-1) if self.st_config.get("normalize") else pooled
+
+    def _pool(self, hidden: torch.Tensor, pool_mask: torch.Tensor, method: Method) -> torch.Tensor:
+        pool = self._model_pooling if method.pooling == MODEL_POOLING else POOLING[method.pooling]
+        return pool(hidden, pool_mask)
 
     def _prefix_length(self, rows: list[list[int]]) -> int:
         """Tokens at the start of every row to run once: the kept prefix where all rows begin with it, else
@@ -110,8 +114,8 @@ class TransformersBackend(Backend):
         pool_mask = mask * (positions >= starts[:, None])
         ids, mask = ids.to(self.input_device), mask.to(self.input_device)
         hidden = self._hidden(ids, mask, self._prefix_length(rows))
-        pooled = self._pool(hidden, mask.to(hidden.device), pool_mask.to(hidden.device), method)
-        if method.name == Name.LOGITS:
+        pooled = self._pool(hidden, pool_mask.to(hidden.device), method)
+        if method.project:
             pooled = self.head(pooled.to(self.head.weight.device))
         return pooled.float().cpu().numpy()
 

@@ -18,6 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
+from ..comparison import Comparison
+
 log = logging.getLogger(__name__)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,27 +36,26 @@ def neutralise(cell):
     return cell
 
 
-def to_json(result: dict) -> str:
+def to_json(comparison: Comparison) -> str:
     """The result exactly as `python -m embedlab compare --json` writes it."""
-    return json.dumps(result, indent=2, ensure_ascii=False)
+    return json.dumps(comparison.to_json(), indent=2, ensure_ascii=False)
 
 
-def csv_rows(result: dict) -> list[list]:
-    pairs = result["pairs"]
+def csv_rows(comparison: Comparison) -> list[list]:
+    pairs = comparison.pairs
     rows = []
-    for side, r in result["results"].items():
-        for i, row in enumerate(r["similarity"]):
+    for side, r in comparison.sides.items():
+        for i, row in enumerate(r.similarity.round(6).tolist()):
             for j, value in enumerate(row):
-                rows.append([side, r["model"], r["method"], i + 1, j + 1, i == j, value,
-                             pairs[i]["question"], pairs[j]["answer"]])
+                rows.append([side, r.model, r.method, i + 1, j + 1, i == j, value, pairs[i].question, pairs[j].answer])
     return rows
 
 
-def to_csv(result: dict) -> str:
+def to_csv(comparison: Comparison) -> str:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    writer.writerows([neutralise(cell) for cell in row] for row in csv_rows(result))
+    writer.writerows([neutralise(cell) for cell in row] for row in csv_rows(comparison))
     return out.getvalue()
 
 
@@ -73,10 +74,10 @@ def new_folder() -> Path:
     return folder
 
 
-def write_results(result: dict, folder: Path, stem: str = "embedlab-results") -> list[Path]:
+def write_results(comparison: Comparison, folder: Path, stem: str = "embedlab-results") -> list[Path]:
     json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
-    json_path.write_text(to_json(result), encoding="utf-8")
-    csv_path.write_text(to_csv(result), encoding="utf-8", newline="")
+    json_path.write_text(to_json(comparison), encoding="utf-8")
+    csv_path.write_text(to_csv(comparison), encoding="utf-8", newline="")
     return [json_path, csv_path]
 
 

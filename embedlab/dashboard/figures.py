@@ -1,4 +1,4 @@
-"""Figures for a comparison result: similarity heatmaps, score distributions and a 2-D PCA map.
+"""Figures for a comparison: similarity heatmaps, score distributions and a 2-D PCA map.
 
 Every builder is a pure function from numbers and texts to a Plotly figure; none loads a model. The
 two heatmaps share one colour scale so the sides can be compared by eye. Texts from the pairs reach
@@ -6,7 +6,7 @@ Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains marku
 `pca_2d` is the projection itself, kept apart from the figure that draws its points: the SVD of the
 centred rows, taken through their n x n Gram matrix (whose eigenvectors and eigenvalues are the SVD's
 U and S squared), since a few hundred rows of 49152 numbers make LAPACK's SVD slow on two cores.
-Writing figures to files is `exporting.py`'s job; laying them out is the UI's.
+Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .metrics import split_scores
-
-SIDE_TITLES = {"base": "Base GPT", "embed": "Embedding model"}
+from ..comparison import Comparison, SideResult
+from ..metrics import split_scores
+from ..presets import SIDES
 COLORSCALE = "Viridis"
 MATCH_COLOR = "#e4572e"  # outline of matching cells; questions and answers in the PCA map
 QUESTION_COLOR, ANSWER_COLOR = "#3366cc", "#e4572e"
@@ -45,8 +45,8 @@ def hover_text(text: str, width: int = 60) -> str:
     return "<br>".join(escape(line) for line in lines)
 
 
-def side_title(side: str, result: dict) -> str:
-    return escape(f"{SIDE_TITLES.get(side, side)}: {result['model']} ({result['method']})")
+def side_title(name: str, side: SideResult) -> str:
+    return escape(f"{SIDES.get(name, name)}: {side.model} ({side.method})")
 
 
 def color_range(matrices: Sequence) -> tuple[float, float]:
@@ -60,26 +60,26 @@ def _height(n: int, base: int = 360, per_row: int = 20, most: int = 900) -> int:
     return min(most, base + per_row * max(0, n - 4))
 
 
-def heatmaps(result: dict) -> go.Figure:
+def heatmaps(comparison: Comparison) -> go.Figure:
     """Question x answer cosine similarity for each side, on one colour scale, matching cells outlined."""
-    pairs, sides = result["pairs"], result["results"]
+    pairs, sides = comparison.pairs, comparison.sides
     n = len(pairs)
-    zmin, zmax = color_range([r["similarity"] for r in sides.values()])
-    questions = [f"Q{i + 1} {short_label(p['question'])}" for i, p in enumerate(pairs)]
-    answers = [f"A{j + 1} {short_label(p['answer'], 16)}" for j, p in enumerate(pairs)]
+    zmin, zmax = color_range([r.similarity for r in sides.values()])
+    questions = [f"Q{i + 1} {short_label(p.question)}" for i, p in enumerate(pairs)]
+    answers = [f"A{j + 1} {short_label(p.answer, 16)}" for j, p in enumerate(pairs)]
     fig = make_subplots(rows=1, cols=len(sides), shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[side_title(side, r) for side, r in sides.items()])
-    hover_q = [f"<b>Q{i + 1}</b> {hover_text(p['question'])}" for i, p in enumerate(pairs)]
-    hover_a = [f"<b>A{j + 1}</b> {hover_text(p['answer'])}" for j, p in enumerate(pairs)]
+    hover_q = [f"<b>Q{i + 1}</b> {hover_text(p.question)}" for i, p in enumerate(pairs)]
+    hover_a = [f"<b>A{j + 1}</b> {hover_text(p.answer)}" for j, p in enumerate(pairs)]
     shapes = []
     for col, (side, r) in enumerate(sides.items(), start=1):
-        sim = np.asarray(r["similarity"], dtype=np.float64)
+        sim = np.asarray(r.similarity, dtype=np.float64)
         text = [[f"{hover_q[i]}<br>{hover_a[j]}<br>cosine {sim[i, j]:.3f}{' (matching pair)' if i == j else ''}"
                  for j in range(n)] for i in range(n)]
         fig.add_trace(go.Heatmap(
             z=sim, x=list(range(n)), y=list(range(n)), zmin=zmin, zmax=zmax, colorscale=COLORSCALE,
             showscale=col == len(sides), colorbar={"title": {"text": "cosine"}, "thickness": 14},
-            text=text, hovertemplate="%{text}<extra></extra>", name=escape(r["model"]),
+            text=text, hovertemplate="%{text}<extra></extra>", name=escape(r.model),
             texttemplate="%{z:.2f}" if n <= 8 else None, xgap=1, ygap=1), row=1, col=col)
         axis = "" if col == 1 else str(col)
         shapes += [{"type": "rect", "x0": i - 0.5, "x1": i + 0.5, "y0": i - 0.5, "y1": i + 0.5, "xref": f"x{axis}",
@@ -97,20 +97,20 @@ def heatmaps(result: dict) -> go.Figure:
     return fig
 
 
-def score_distributions(result: dict) -> go.Figure:
+def score_distributions(comparison: Comparison) -> go.Figure:
     """Matching (diagonal) against non-matching (off-diagonal) scores, one pair of boxes per side."""
-    n = len(result["pairs"])
+    n = len(comparison.pairs)
     fig = go.Figure()
-    for side, r in result["results"].items():
-        sim = np.asarray(r["similarity"], dtype=np.float64)
-        pos, neg = split_scores(sim)
-        x = escape(f"{side}: {r['model']}")
+    first = next(iter(comparison.sides), None)
+    for side, r in comparison.sides.items():
+        pos, neg = split_scores(r.similarity)
+        x = escape(f"{side}: {r.model}")
         off = [(i, j) for i in range(n) for j in range(n) if i != j]  # split_scores' off-diagonal order
         for kind, scores, labels, color in (
                 ("matching", pos, [f"Q{i + 1} ↔ A{i + 1}" for i in range(n)], MATCH_COLOR),
                 ("non-matching", neg, [f"Q{i + 1} ↔ A{j + 1}" for i, j in off], "#7f7f7f")):
             fig.add_trace(go.Box(y=scores, x=[x] * len(scores), name=kind, legendgroup=kind,
-                                 showlegend=side == "base", marker_color=color, boxpoints="all", jitter=0.4,
+                                 showlegend=side == first, marker_color=color, boxpoints="all", jitter=0.4,
                                  pointpos=0, text=labels, hovertemplate="%{text}: %{y:.3f}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, boxmode="group", height=400, yaxis_title="cosine similarity",
                       title={"text": "Matching vs non-matching scores", "font": {"size": 15}},
@@ -143,9 +143,9 @@ def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
     return points, explained
 
 
-def projection(result: dict, points: dict[str, np.ndarray], explained: dict[str, np.ndarray]) -> go.Figure:
+def projection(comparison: Comparison, points: dict[str, np.ndarray], explained: dict[str, np.ndarray]) -> go.Figure:
     """Each side's PCA map: questions (rows 0..n-1 of `points`) and answers (n..2n-1), pairs joined."""
-    pairs, sides = result["pairs"], result["results"]
+    pairs, sides = comparison.pairs, comparison.sides
     n = len(pairs)
     titles = [f"{side_title(side, r)}, PCA ({100 * sum(explained[side]):.0f}% of variance)"
               for side, r in sides.items()]
@@ -159,8 +159,8 @@ def projection(result: dict, points: dict[str, np.ndarray], explained: dict[str,
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#b0b0b0", "width": 1},
                                  hoverinfo="skip", name="pair", showlegend=col == 1), row=1, col=col)
         for kind, xy, color, symbol, texts in (
-                ("question", q, QUESTION_COLOR, "circle", [p_["question"] for p_ in pairs]),
-                ("answer", a, ANSWER_COLOR, "diamond", [p_["answer"] for p_ in pairs])):
+                ("question", q, QUESTION_COLOR, "circle", [p_.question for p_ in pairs]),
+                ("answer", a, ANSWER_COLOR, "diamond", [p_.answer for p_ in pairs])):
             tag = kind[0].upper()
             fig.add_trace(go.Scatter(
                 x=xy[:, 0], y=xy[:, 1], mode="markers+text" if labelled else "markers", name=kind,

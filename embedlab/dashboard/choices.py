@@ -1,0 +1,43 @@
+"""What the page offers and reads back: the models and methods to choose from, the devices, and the
+method options from the Advanced panel. Describing a model reads its configuration only."""
+
+from __future__ import annotations
+
+from ..devices import offered
+from ..errors import EmbedLabError
+from ..methods import METHODS
+from ..presets import PRESETS, presets_for
+from ..prompts import Options
+from ..settings import Settings
+
+CHAT_TEMPLATE = {"default": None, "on": True, "off": False}  # Advanced panel choice -> Options value
+
+
+def model_choices(side: str, settings: Settings) -> tuple[list[str], bool]:
+    """The models to offer for a side ("base" or "embed"), and whether visitors may type another one."""
+    return presets_for(side) + [m for m in settings.allowed_models if m not in PRESETS], settings.free_models
+
+
+def method_choices(model: str, settings: Settings) -> tuple[list[str], str | None, str]:
+    """The methods valid for `model`, its default, and a note ("" when the model could be described)."""
+    try:
+        info = settings.inspect(model)
+    except EmbedLabError as exc:
+        return list(METHODS), None, f"{exc}; showing every method"
+    return info.methods, info.default_method, ""
+
+
+def options(task: str | None, chat_template: str | None, max_length: float | None) -> Options:
+    """Method options from the Advanced panel; a blank task, "default" or a max length of 0 mean the defaults."""
+    if chat_template is not None and chat_template not in CHAT_TEMPLATE:
+        raise EmbedLabError(f"chat template {chat_template!r}: use one of {', '.join(CHAT_TEMPLATE)}")
+    length = int(max_length) if max_length else None
+    if length is not None and length < 0:
+        raise EmbedLabError(f"max length {length}: use a positive number of tokens, or 0 for the model's own")
+    return Options(task=(task or "").strip() or Options().task, chat_template=CHAT_TEMPLATE.get(chat_template),
+                   max_length=length)
+
+
+def available_devices() -> list[str]:
+    """The devices to offer, "auto" first (see `devices.offered`)."""
+    return offered()

@@ -1,0 +1,194 @@
+"""The dashboard's event handlers: plain functions of the inputs that return the outputs.
+
+`Dashboard` holds the name of the shared session (whose settings say what this deployment allows);
+each method is one event and can be called directly in tests. Errors a person can act on become
+`gr.Error` with the engine's own words. Per-visitor results travel in the `gr.State` value that
+`compare` returns, never here. `compute` is the only function that runs models; on ZeroGPU it runs on
+a GPU (see `zerogpu.py`). `warm_up` loads the default models behind a page that is already served.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from ..comparison import Comparison, SideSpec, default_specs
+from ..errors import EmbedLabError
+from ..pairs import read_pairs
+from ..session import Session, get_session
+from ..settings import Settings
+from . import choices, exports, figures, tables, views
+from .zerogpu import gpu
+
+log = logging.getLogger(__name__)
+
+
+def _shown(message: str) -> str:
+    """A message for a toast: Gradio renders toasts as (sanitised) HTML, so texts from pairs, file
+    headers and model names are escaped there. API callers get the plain words (see `compare_json`)."""
+    return html.escape(message, quote=False)
+
+
+def _ui_error(exc: Exception) -> gr.Error:
+    return gr.Error(_shown(exc.message if isinstance(exc, gr.Error) else str(exc)), print_exception=False)
+
+
+@gpu
+def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], device: str | None = None,
+            vectors: bool = False, progress=None) -> Comparison:
+    """Compare the sides of `specs` on `pairs`; the vectors come back only when asked for (the PCA map
+    needs them, `compare_json` does not), so a ZeroGPU worker sends back no more than is used."""
+
+    def report(done: int, total: int, message: str) -> None:
+        if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
+            progress((done, total) if total else 0.0, desc=message)
+
+    try:
+        comparison = get_session(session_name).compare(pairs, specs["base"], specs["embed"], report, device)
+    except EmbedLabError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return comparison if vectors else comparison.without_vectors()
+
+
+def view_state(comparison: Comparison) -> dict:
+    """What a visitor's page keeps of a comparison: the result without its vectors, and each side's
+    2-D PCA points and variance shares, computed once from the vectors the comparison carries."""
+    projections = {name: figures.pca_2d(side.vectors) for name, side in comparison.sides.items()}
+    return {"comparison": comparison.without_vectors(), "projections": projections}
+
+
+def figures_for(state: dict) -> dict:
+    """The three result figures from a visitor's state."""
+    comparison, projections = state["comparison"], state["projections"]
+    points = {name: p[0] for name, p in projections.items()}
+    explained = {name: p[1] for name, p in projections.items()}
+    return {"embedlab-heatmaps": figures.heatmaps(comparison),
+            "embedlab-distributions": figures.score_distributions(comparison),
+            "embedlab-pca": figures.projection(comparison, points, explained)}
+
+
+def dashboard_session() -> Session:
+    """The web page's own session: its settings read with the dashboard's rule (hosted on Spaces)."""
+    return Session(settings=Settings.from_env(dashboard=True))
+
+
+class Dashboard:
+    def __init__(self, session_name: str = "dashboard"):
+        self.session_name = session_name
+        # made now, so the first visitor does not wait
+        self.settings = get_session(session_name, dashboard_session if session_name == "dashboard" else None).settings
+        self.warm: dict = {"state": "idle"}
+
+    # start-up --------------------------------------------------------------------------------------
+    def warm_up(self, models: list[str]) -> threading.Thread:
+        """Load `models` in a background thread, so the page is served first; a Compare that comes
+        sooner waits for the same load (the registry loads each model once)."""
+
+        def run() -> None:
+            start = time.perf_counter()
+            self.warm = {"state": "loading", "models": list(models)}
+            try:
+                for name in models:
+                    get_session(self.session_name).backend(name)
+                self.warm = {"state": "ready", "models": list(models), "seconds": round(time.perf_counter() - start, 2)}
+            except Exception as exc:  # noqa: BLE001 - a Compare reports it in its own words; keep serving
+                log.warning("warm-up of %s failed: %s", models, exc)
+                self.warm = {"state": "failed", "models": list(models), "error": str(exc)}
+
+        thread = threading.Thread(target=run, name="embedlab-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    # pairs -----------------------------------------------------------------------------------------
+    def load_file(self, path: str | Path | None) -> list[list[str]]:
+        """Rows of a pairs file (CSV, TSV, JSONL or JSON), read as the command line reads it."""
+        if not path:
+            raise gr.Error("no file was given", print_exception=False)
+        try:
+            pairs = read_pairs(path, max_pairs=None, max_bytes=self.settings.max_upload_bytes)
+            self.settings.check_pairs(pairs)
+            return tables.pairs_to_rows(pairs)
+        except EmbedLabError as exc:
+            raise _ui_error(exc) from None
+
+    @staticmethod
+    def clear() -> list[list[str]]:
+        return tables.empty_rows()
+
+    # models ----------------------------------------------------------------------------------------
+    def methods(self, model: str | None) -> gr.Dropdown:
+        """The method dropdown for `model`: its valid methods, its default selected."""
+        if not (model or "").strip():
+            return gr.Dropdown(choices=[], value=None)
+        offered, default, note = choices.method_choices(model, self.settings)
+        if note:
+            gr.Warning(_shown(note))
+        return gr.Dropdown(choices=offered, value=default)
+
+    # comparing -------------------------------------------------------------------------------------
+    def compare(self, rows, base: str, base_method: str | None, embed_: str, embed_method: str | None,
+                task: str, chat_template: str, max_length: float | None, device: str,
+                progress=gr.Progress()):
+        """Run both sides on the table's pairs: the new state, verdict, metrics, figures, files, and the
+        results column made visible."""
+        try:
+            pairs = tables.rows_to_pairs(rows)
+            self.settings.check_pairs(pairs)
+            opts = choices.options(task, chat_template, max_length)
+            specs = default_specs(SideSpec((base or "").strip(), base_method or None, opts),
+                                  SideSpec((embed_ or "").strip(), embed_method or None, opts))
+            comparison = compute(self.session_name, [p.as_dict() for p in pairs], specs,
+                                 None if device == "auto" else device, vectors=True, progress=progress)
+        except (EmbedLabError, gr.Error) as exc:
+            raise _ui_error(exc) from None
+        state = view_state(comparison)
+        figs = figures_for(state)
+        files = exports.write_results(state["comparison"], exports.new_folder())
+        return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["embedlab-heatmaps"],
+                figs["embedlab-distributions"], figs["embedlab-pca"], [str(f) for f in files],
+                gr.Column(visible=True))
+
+    @staticmethod
+    def export_figures(state: dict | None) -> list[str]:
+        """The result files plus every figure as PNG (or standalone HTML where PNG export cannot run)."""
+        if not state:
+            raise gr.Error("compare first: there is nothing to export yet", print_exception=False)
+        folder = exports.new_folder()
+        files = exports.write_results(state["comparison"], folder)
+        images, fmt = exports.write_figures(figures_for(state), folder)
+        if fmt != "png":
+            gr.Warning("PNG export needs Chrome or Chromium on the server; the figures are standalone HTML files")
+        return [str(f) for f in files + images]
+
+    def compare_json(self, pairs: list[dict] | str, base: str | None = None, base_method: str | None = None,
+                     embed: str | None = None, embed_method: str | None = None) -> dict:
+        """Compare a base GPT and an embedding model on question/answer pairs.
+
+        Args:
+            pairs: a list of {"question", "answer"} objects, or that list as a JSON string
+            base: the base GPT, a preset or model id (empty: the default pair's)
+            base_method: an embedding method valid for the base model (empty: the model's default)
+            embed: the embedding model, a preset or model id (empty: the default pair's)
+            embed_method: an embedding method valid for the embedding model (empty: the model's default)
+        Returns:
+            the command line's JSON result: {"pairs": [...], "results": {"base": ..., "embed": ...}}
+        """
+        specs = default_specs(SideSpec(base or "", base_method or None), SideSpec(embed or "", embed_method or None))
+        return compute(self.session_name, pairs, specs).to_json()
+
+    def status(self) -> dict:
+        """What this server holds: models loaded (and how often each was loaded), the cache, the devices.
+
+        Returns:
+            {"loaded": [...], "loads": {model: count}, "cache": {...}, "devices": [...], "hosted": bool,
+             "warm_up": {"state": "idle" | "loading" | "ready" | "failed", ...}}
+        """
+        s = get_session(self.session_name)
+        cache = {k: v for k, v in s.cache.stats().items() if k != "path"}  # no server paths to visitors
+        return {"loaded": s.registry.loaded(), "loads": dict(s.registry.loads), "cache": cache,
+                "devices": choices.available_devices(), "hosted": s.settings.hosted, "warm_up": dict(self.warm)}
