@@ -48,7 +48,8 @@ table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400
 DROP_TO_UPLOAD = """<script>
 document.addEventListener("drop", (event) => {
   const table = event.target.closest && event.target.closest("#pairs");
-  const input = document.querySelector("#upload input[type=file]");
+  const button = document.querySelector("#upload");  // the Upload button; its file input sits beside it
+  const input = button && button.parentElement.querySelector("input[type=file]");
   if (!table || !input || !event.dataTransfer || !event.dataTransfer.files.length) return;
   event.preventDefault();
   event.stopPropagation();

@@ -91,3 +91,28 @@ def test_a_csv_without_header_gets_a_clear_message(page, tmp_path):
     assert message.first.locator("b").count() == 0
     assert cell(page, 0, 0).inner_text().strip() == "What is GPU?"  # the table keeps what it had
     page.screenshot(path=str(ARTIFACTS / "browser-bad-file.png"), full_page=True)
+
+
+def test_method_lists_fill_when_the_page_opens(page):
+    """The page is served before the engine loads; each method list fills in, its model's default chosen."""
+    for side, default in (("base", "logits"), ("embed", "native")):
+        page.wait_for_function(f"document.querySelector('#{side}-method input').value === '{default}'",
+                               timeout=120_000)
+
+
+def test_a_file_dropped_on_the_table_is_read_by_embedlabs_parser(page):
+    """Dropped on the table, a file goes through the Upload button (EmbedLab's reader), not the table's own
+    CSV import: a JSONL file, which that import cannot read, fills the table."""
+    jsonl = '{"question": "Dropped question one?", "answer": "First answer."}\n' \
+            '{"question": "Dropped question two?", "answer": "Second answer."}\n'
+    page.evaluate("""text => {
+        const files = new DataTransfer();
+        files.items.add(new File([text], "dropped.jsonl", {type: "application/jsonl"}));
+        const target = document.querySelector('#pairs [data-testid="cell-0-0"]') || document.querySelector('#pairs');
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            target.dispatchEvent(new DragEvent(type, {dataTransfer: files, bubbles: true, cancelable: true}));
+        }
+    }""", jsonl)
+    cell(page, 1, 0).get_by_text("Dropped question two?").wait_for(timeout=30_000)
+    assert cell(page, 0, 1).inner_text().strip() == "First answer."
+    assert cell(page, 2, 0).count() == 0  # exactly the file's two pairs
