@@ -21,16 +21,17 @@ import importlib
 
 _EXPORTS = {
     "cache": ("EmbeddingCache",),
-    "comparison": ("Comparison", "SideResult", "SideSpec", "compare", "compare_side"),
+    "comparison": ("Comparison", "SideResult", "compare", "compare_side"),
     "embedding": ("Embedded", "embed"),
     "errors": ("DeviceError", "EmbedLabError", "MethodError", "ModelUnavailableError", "PairsError",
-               "UnknownModelError"),
+               "SideError", "UnknownModelError"),
     "methods": ("METHODS", "Role"),
     "metrics": ("Metrics",),
     "pairs": ("Pair", "make_pairs", "parse_pairs", "read_pairs"),
     "presets": ("PRESETS", "default_pair"),
     "prompts": ("Options",),
     "session": ("Session", "compare_pairs", "embed_texts"),
+    "sides": ("SideSpec", "MAX_SIDES"),
     "sources": ("ModelInfo",),
 }
 _RENAMED = {"load_model": ("loading", "load"), "inspect_model": ("sources", "inspect")}

@@ -11,14 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from .comparison import SideSpec
-from .errors import EmbedLabError
+from .errors import EmbedLabError, SideError
 from .methods import DEFAULT_TASK, METHODS
 from .pairs import read_pairs
 from .presets import PRESETS, default_pair
 from .prompts import Options
 from .report import table
 from .settings import Settings
+from .sides import MAX_SIDES, SideSpec, parse_side, sweep, with_side_option
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -38,6 +38,22 @@ def cmd_models(args) -> int:
     return 0
 
 
+def chosen_sides(args, options: Options, session) -> list[SideSpec] | None:
+    """The sides of `--side`, `--sweep` and `--side-option`, in that order; None for the classic two."""
+    if not (args.side or args.sweep):
+        if args.side_option:
+            raise SideError("--side-option needs --side or --sweep (name the sides first)")
+        return None
+    if args.base or args.embed or args.base_method or args.embed_method:
+        raise SideError("use --base/--embed (two sides) or --side/--sweep (any number), not both")
+    specs = [parse_side(text, options) for text in args.side]
+    for model in args.sweep:
+        specs += sweep(model, session.inspect(model).methods, options, prefix=f"{model}:" if len(args.sweep) > 1 else "")
+    for text in args.side_option:
+        specs = with_side_option(specs, text)
+    return specs
+
+
 def cmd_compare(args) -> int:
     from .cache import EmbeddingCache
     from .session import Session
@@ -55,7 +71,8 @@ def cmd_compare(args) -> int:
     session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), registry=registry, device=args.device,
                       dtype=args.dtype, max_pairs=max_pairs, settings=settings)
     result = session.compare(pairs, SideSpec(args.base or "", args.base_method, options),
-                             SideSpec(args.embed or "", args.embed_method, options), progress=_progress)
+                             SideSpec(args.embed or "", args.embed_method, options), progress=_progress,
+                             sides=chosen_sides(args, options, session))
     print(table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
@@ -67,12 +84,21 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m embedlab", description="Are GPT models good embedders?")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list model presets and embedding methods").set_defaults(run=cmd_models)
-    c = sub.add_parser("compare", help="compare a base GPT and an embedding model on question/answer pairs")
+    c = sub.add_parser("compare", help="compare a base GPT and an embedding model (or any sides) on question/answer pairs")
     c.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list")
     c.add_argument("--base", help="base GPT: preset, Hub id, folder or .gguf (default: by hardware)")
     c.add_argument("--base-method", choices=list(METHODS), help="default: the model's own default")
     c.add_argument("--embed", help="embedding model: preset, Hub id, folder or .gguf")
     c.add_argument("--embed-method", choices=list(METHODS))
+    c.add_argument("--side", action="append", default=[], metavar="NAME=MODEL[:METHOD]",
+                   help=f"a side of its own (repeatable, up to {MAX_SIDES}); NAME is its label, METHOD the model's "
+                        "default where left out, e.g. --side gpt=smollm2-135m-instruct:mean")
+    c.add_argument("--sweep", action="append", default=[], metavar="MODEL",
+                   help="one side per method valid for MODEL, named by the method (chat template on where the "
+                        "method takes it, so logits, last-token and mean share one forward pass)")
+    c.add_argument("--side-option", action="append", default=[], metavar="NAME.OPTION=VALUE",
+                   help="an option for one side: task, chat-template (on/off/default) or max-length, "
+                        "e.g. --side-option gpt.max-length=128")
     c.add_argument("--task", default=DEFAULT_TASK, help="instruction for the e5 method's queries")
     c.add_argument("--chat-template", action=argparse.BooleanOptionalAction, default=None,
                    help="wrap texts in the chat template (default: on for logits, off otherwise)")

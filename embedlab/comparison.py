@@ -1,5 +1,5 @@
-"""A comparison as typed data: what each side is (`SideSpec`), what it gave (`SideResult`) and the
-whole (`Comparison`: the pairs and every side's result, in order).
+"""A comparison as typed data: what each side gave (`SideResult`) and the whole (`Comparison`: the
+pairs and every side's result, in order). What a side is (`SideSpec`) is `sides.py`'s.
 
 `compare_side()` embeds the questions (as queries) and answers (as passages) with one model, builds
 the question x answer cosine matrix and scores it, keeping the vectors so later views (the PCA map)
@@ -17,30 +17,12 @@ import numpy as np
 
 from .backends import Backend
 from .cache import EmbeddingCache
-from .embedding import Progress, embed, resolve
+from .embedding import Progress, embed, embed_many, resolve
 from .methods import Role
 from .metrics import Metrics, cos_sim, rank, score
 from .pairs import Pair, check_count, make_pairs
-from .presets import SIDES, default_pair
 from .prompts import Options
-
-
-@dataclass(frozen=True)
-class SideSpec:
-    """One side of a comparison: a model, a method (None for its default) and method options."""
-
-    model: str
-    method: str | None = None
-    options: Options = field(default_factory=Options)
-
-
-def default_specs(base: SideSpec | str | None = None, embed: SideSpec | str | None = None) -> dict[str, SideSpec]:
-    """The two classic sides; a side with no model is the default pair's (see `presets.default_pair`)."""
-    specs = {}
-    for side, spec, fallback in zip(SIDES, (base, embed), default_pair()):
-        spec = spec if isinstance(spec, SideSpec) else SideSpec(spec or "")
-        specs[side] = replace(spec, model=spec.model.strip() or fallback)
-    return specs
+from .sides import SideSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,8 +82,11 @@ def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = N
                  cache: EmbeddingCache | None = None, progress: Progress | None = None) -> SideResult:
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
-    result = embed(backend, texts, roles, method, options, cache, progress)
-    similarity = cos_sim(result.vectors[: len(pairs)], result.vectors[len(pairs):])
+    return _side_result(backend, embed(backend, texts, roles, method, options, cache, progress), len(pairs))
+
+
+def _side_result(backend: Backend, result, n: int) -> SideResult:
+    similarity = cos_sim(result.vectors[:n], result.vectors[n:])
     return SideResult(model=backend.name, method=result.method, options=result.options, device=backend.device,
                       dtype=backend.dtype, similarity=similarity, metrics=score(similarity), cached=result.cached,
                       computed=result.computed, truncated=result.truncated, seconds=result.seconds,
@@ -110,9 +95,20 @@ def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = N
 
 def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str, SideSpec],
             cache: EmbeddingCache | None = None, progress: Progress | None = None) -> Comparison:
-    """Every side of `specs` on the same pairs, with the backend of the same name."""
+    """Every side of `specs` on the same pairs, with the backend of the same name. Sides that share a
+    model are embedded together (`embed_many`), so a text they feed the model alike runs once."""
     check_count(list(pairs), max_pairs=None)
     for name, spec in specs.items():  # a method that does not fit fails before any work is done
         resolve(backends[name], spec.method, spec.options)
-    return Comparison(tuple(pairs), {name: compare_side(backends[name], pairs, spec.method, spec.options, cache, progress)
-                                     for name, spec in specs.items()})
+    texts = [p.question for p in pairs] + [p.answer for p in pairs]
+    roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
+    by_backend: dict[int, list[str]] = {}
+    for name in specs:
+        by_backend.setdefault(id(backends[name]), []).append(name)
+    results: dict[str, SideResult] = {}
+    for names in by_backend.values():
+        backend = backends[names[0]]
+        embedded = embed_many(backend, texts, roles, [(specs[n].method, specs[n].options) for n in names], cache,
+                              progress)
+        results.update({n: _side_result(backend, e, len(pairs)) for n, e in zip(names, embedded)})
+    return Comparison(tuple(pairs), {name: results[name] for name in specs})

@@ -59,11 +59,16 @@ def batches(items: list[tuple[int, Item]], batch_size: int, batch_tokens: int) -
     return groups
 
 
-def _run(backend: Backend, items: list[Item], method: Method, options: Options) -> np.ndarray:
+Use = tuple[Method, Options, list[tuple[int, int]]]  # a method, its options, (batch row, pool_from) it reads
+
+
+def _run(backend: Backend, items: list[Item], uses: list[Use]) -> list[np.ndarray]:
+    """One forward pass over `items` (distinct model inputs) read by every use; on running out of memory,
+    the batch is retried in halves."""
     import torch  # loaded with the backend already; imported here so this module stays light
 
     try:
-        return backend.embed_batch(items, method, options)
+        return backend.embed_shared(items, uses)
     except torch.OutOfMemoryError:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -71,8 +76,11 @@ def _run(backend: Backend, items: list[Item], method: Method, options: Options) 
             raise EmbedLabError(f"{backend.name} ran out of memory on {backend.device} for a single text of "
                                 f"{items[0].cost} tokens; lower the max length or use a larger device") from None
         half = len(items) // 2
-        return np.concatenate([_run(backend, items[:half], method, options),
-                               _run(backend, items[half:], method, options)])
+        parts = []
+        for lo, hi in ((0, half), (half, len(items))):
+            part_uses = [(m, o, [(row - lo, p) for row, p in rows if lo <= row < hi]) for m, o, rows in uses]
+            parts.append(_run(backend, items[lo:hi], part_uses))
+        return [np.concatenate([a, b]) for a, b in zip(*parts)]
 
 
 def _truncated_among(backend: Backend, indices: list[int], texts, roles, method: Method, options: Options) -> int:
@@ -85,37 +93,86 @@ def _truncated_among(backend: Backend, indices: list[int], texts, roles, method:
     return sum(bool(item.encoded and item.encoded.truncated) for item in items)
 
 
+@dataclass
+class _Recipe:
+    """One method's work within `embed_many`: its keys, what the cache had, what it still needs."""
+
+    method: Method
+    options: Options
+    keys: list[str]
+    found: dict
+    todo: dict[str, int]  # key -> first text index with that key
+    truncated: int = 0
+    seconds: float = 0.0
+
+
 def embed(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None = None, method: str | None = None,
           options: Options | None = None, cache: EmbeddingCache | None = None,
           progress: Progress | None = None) -> Embedded:
     """Vectors for `texts` (row i for text i), computing only those not in `cache`."""
-    start = time.perf_counter()
+    return embed_many(backend, texts, roles, [(method, options)], cache, progress)[0]
+
+
+def embed_many(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None,
+               recipes: Sequence[tuple[str | None, Options | None]], cache: EmbeddingCache | None = None,
+               progress: Progress | None = None) -> list[Embedded]:
+    """`embed` for several methods of one model at once: a text that gives the same model input under
+    several methods (same prompt format, same truncation) runs through the model once, and each method
+    pools that one forward pass. A shared pass's time is split among the methods by the rows each read."""
     roles = list(roles) if roles is not None else [Role.PASSAGE] * len(texts)
-    m, opts = resolve(backend, method, options)
-    keys = keys_for(backend, m, opts, texts, roles)
-    found = cache.get_many(keys) if cache is not None else {}
-    todo: dict[str, int] = {}
-    for index, key in enumerate(keys):
-        if key not in found and key not in todo:
-            todo[key] = index
-    indices = list(todo.values())
-    items = list(zip(indices, backend.prepare_many([texts[i] for i in indices], [roles[i] for i in indices], m, opts)))
-    truncated = sum(item.encoded.truncated for _, item in items if item.encoded)
-    truncated += _truncated_among(backend, [i for i, key in enumerate(keys) if key not in todo], texts, roles, m, opts)
-    total, done = len(items), 0
+    work: list[_Recipe] = []
+    inputs: dict[object, Item] = {}  # distinct model inputs, in first-seen order
+    needs: dict[object, list[tuple[int, str, int]]] = {}  # input -> (recipe, key, pool_from)
+    for r, (method, options) in enumerate(recipes):
+        start = time.perf_counter()
+        m, opts = resolve(backend, method, options)
+        keys = keys_for(backend, m, opts, texts, roles)
+        found = cache.get_many(keys) if cache is not None else {}
+        todo: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            if key not in found and key not in todo:
+                todo[key] = index
+        indices = list(todo.values())
+        items = backend.prepare_many([texts[i] for i in indices], [roles[i] for i in indices], m, opts)
+        recipe = _Recipe(m, opts, keys, found, todo)
+        recipe.truncated = sum(item.encoded.truncated for item in items if item.encoded)
+        recipe.truncated += _truncated_among(backend, [i for i, key in enumerate(keys) if key not in todo],
+                                             texts, roles, m, opts)
+        for key, item in zip(todo, items):
+            shared = tuple(item.encoded.ids) if item.encoded else (r, key)  # untokenised inputs are never shared
+            inputs.setdefault(shared, item)
+            needs.setdefault(shared, []).append((r, key, item.encoded.pool_from if item.encoded else 0))
+        recipe.seconds = time.perf_counter() - start
+        work.append(recipe)
+    order = list(inputs)
+    total, done = len(order), 0
     if progress:
-        progress(0, total, f"{backend.name}: {len(texts) - total} from cache, embedding {total} texts")
-    computed: dict[str, np.ndarray] = {}
-    for group in batches(items, backend.batch_size, backend.batch_tokens):
-        vectors = _run(backend, [item for _, item in group], m, opts)
-        for (index, _), vector in zip(group, vectors):
-            computed[keys[index]] = vector
+        cached = sum(len(texts) - len(w.todo) for w in work)
+        progress(0, total, f"{backend.name}: {cached} from cache, embedding {total} model inputs")
+    computed: list[dict[str, np.ndarray]] = [{} for _ in work]
+    for group in batches(list(enumerate(inputs[k] for k in order)), backend.batch_size, backend.batch_tokens):
+        start = time.perf_counter()
+        shared = [order[i] for i, _ in group]
+        readers = sorted({r for k in shared for r, _, _ in needs[k]})
+        uses = [(work[r].method, work[r].options,
+                 [(row, pool) for row, k in enumerate(shared) for rr, _, pool in needs[k] if rr == r]) for r in readers]
+        vectors = _run(backend, [item for _, item in group], uses)
+        for r, rows in zip(readers, vectors):
+            keys = [key for k in shared for rr, key, _ in needs[k] if rr == r]
+            computed[r].update(zip(keys, rows))
+        for r, rows in zip(readers, vectors):  # the pass's time, split by how many rows each method read
+            work[r].seconds += (time.perf_counter() - start) * len(rows) / sum(len(v) for v in vectors)
         done += len(group)
         if progress:
-            progress(done, total, f"{backend.name}: embedded {done}/{total} texts")
-    if cache is not None and computed:
-        cache.put_many(computed)
-    found.update(computed)
-    vectors = np.stack([np.asarray(found[key], dtype=np.float32) for key in keys]) if keys else np.zeros((0, 0))
-    return Embedded(vectors, m.name.value, opts, cached=len(texts) - total, computed=total, truncated=truncated,
-                    seconds=time.perf_counter() - start)
+            progress(done, total, f"{backend.name}: embedded {done}/{total} model inputs")
+    results = []
+    for w, new in zip(work, computed):
+        start = time.perf_counter()
+        if cache is not None and new:
+            cache.put_many(new)
+        w.found.update(new)
+        vectors = np.stack([np.asarray(w.found[key], dtype=np.float32) for key in w.keys]) if w.keys else np.zeros((0, 0))
+        results.append(Embedded(vectors, w.method.name.value, w.options, cached=len(texts) - len(w.todo),
+                                computed=len(w.todo), truncated=w.truncated,
+                                seconds=w.seconds + time.perf_counter() - start))
+    return results

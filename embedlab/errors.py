@@ -23,3 +23,7 @@ class PairsError(EmbedLabError):
 
 class DeviceError(EmbedLabError):
     """The requested device does not exist on this machine."""
+
+
+class SideError(EmbedLabError):
+    """The sides of a comparison are malformed: unnamed, named twice, too many."""

@@ -2,14 +2,17 @@
 
 Two requests that ask for the same model at the same moment load it once: the first takes the
 model's own lock and loads, the second waits on that lock and gets the loaded backend. The least
-recently used model is released when more than `max_models` are held.
+recently used model is released when more than `max_models` are loaded, but never one that a
+comparison is using (`using()` holds its models until it is done), so a comparison of more models
+than `max_models` works, and keeps only what it needs afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter, OrderedDict
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
 from .backends import Backend
 from .devices import choose_device
@@ -31,11 +34,16 @@ class ModelRegistry:
         self.loads: Counter[str] = Counter()  # how many times each model was actually loaded
         self._models: OrderedDict[tuple, Backend] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}
+        self._held: Counter[tuple] = Counter()  # models in use by a running comparison: never released
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _key(name: str, device: str | None, dtype: str | None) -> tuple:
+        return name, choose_device(device), dtype or "auto"  # "auto", None and the device they mean: one model
+
     def get(self, name: str, device: str | None = None, dtype: str | None = None) -> Backend:
-        device = choose_device(device)  # "auto", None and the device they mean share one loaded model
-        key = (name, device, dtype or "auto")
+        key = self._key(name, device, dtype)
+        device = key[1]
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -49,10 +57,27 @@ class ModelRegistry:
             with self._lock:
                 self.loads[name] += 1
                 self._models[key] = backend
-                while len(self._models) > self.max_models:
-                    _, old = self._models.popitem(last=False)
-                    old.close()
+                self._release_extra()
             return backend
+
+    def _release_extra(self) -> None:
+        """Close least recently used models beyond `max_models`, skipping held ones (call under _lock)."""
+        for key in [k for k in self._models if k not in self._held][: max(0, len(self._models) - self.max_models)]:
+            self._models.pop(key).close()
+
+    @contextlib.contextmanager
+    def using(self, names: Sequence[str], device: str | None = None, dtype: str | None = None) -> Iterator[dict[str, Backend]]:
+        """Each distinct model of `names` loaded (once) and held until the block ends: {name: backend}."""
+        keys = {name: self._key(name, device, dtype) for name in dict.fromkeys(names)}
+        with self._lock:
+            self._held.update(keys.values())
+        try:
+            yield {name: self.get(name, device, dtype) for name in keys}
+        finally:
+            with self._lock:
+                self._held.subtract(keys.values())
+                self._held += Counter()  # drop the zero counts
+                self._release_extra()
 
     def loaded(self) -> list[str]:
         with self._lock:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 from .comparison import Comparison, SideResult
-from .metrics import METRIC_LABELS, METRIC_NAMES, compare_metrics
+from .metrics import METRIC_LABELS, METRIC_NAMES, compare_metrics, rank
+from .presets import PRESETS
 
 
 def _number(value: float, digits: int = 2) -> str:
@@ -20,8 +21,27 @@ def _name(side: SideResult) -> str:
     return f"{side.model} ({side.method})"
 
 
+def is_embedder(side: SideResult) -> bool:
+    """Whether a side is a trained embedding model (its own pipeline, or a preset of that kind) rather
+    than a way of reading a GPT without training."""
+    preset = PRESETS.get(side.model)
+    return side.method == "native" or (preset is not None and preset.side == "embed")
+
+
+def _gap(sides: dict[str, SideResult]) -> str:
+    """How far the best training-free GPT side is from the best embedding model, where both kinds are present."""
+    ranked = [sides[n] for n in rank({n: s.metrics for n, s in sides.items()})]
+    gpts, embedders = [s for s in ranked if not is_embedder(s)], [s for s in ranked if is_embedder(s)]
+    if not gpts or not embedders:
+        return ""
+    g, e = gpts[0], embedders[0]
+    return (f" The best training-free GPT method, {_name(g)}, is {_number(e.metrics.auc - g.metrics.auc)} AUC and "
+            f"{_number(e.metrics.margin - g.metrics.margin, 3)} margin behind the best embedding model, {_name(e)}.")
+
+
 def verdict(comparison: Comparison) -> str:
-    """One sentence saying which model separates matching pairs better, and by how much."""
+    """One sentence saying which model separates matching pairs better, and by how much; with more than
+    two sides, the best one and how far the best GPT method is from the best embedding model."""
     sides = comparison.sides
     if len(comparison.pairs) < 2:
         return ("One pair has no non-matching pairs to compare it with: add at least one more pair to see "
@@ -33,13 +53,16 @@ def verdict(comparison: Comparison) -> str:
     outcome, decided_by = compare_metrics(first.metrics, second.metrics)
     auc = f"AUC {_number(first.metrics.auc)} vs {_number(second.metrics.auc)}"
     margin = f"margin {_number(first.metrics.margin, 3)} vs {_number(second.metrics.margin, 3)}"
+    if len(sides) > 2:
+        parts, auc = f"{len(sides)} sides", f"{auc} for the next, {_name(second)}"
     if outcome is None:
         return f"{parts}: the sides cannot be ranked ({auc})."
+    many = len(sides) > 2
+    gap = _gap(sides) if many else ""
     if outcome == 0:
-        return f"{parts}: neither tells matching pairs apart better ({auc}, {margin})."
-    best = "the best" if len(sides) > 2 else "better"
+        return f"{parts}: {'no side' if many else 'neither'} tells matching pairs apart better ({auc}, {margin}).{gap}"
     why = auc if decided_by == "auc" else f"{auc}, {margin}"
-    return f"{parts}: {_name(first)} tells matching pairs apart {best} ({why})."
+    return f"{parts}: {_name(first)} tells matching pairs apart {'the best' if many else 'better'} ({why}).{gap}"
 
 
 def table(comparison: Comparison) -> str:

@@ -14,9 +14,11 @@ from typing import Callable, Sequence
 
 from .backends import Backend
 from .cache import EmbeddingCache
-from .comparison import Comparison, SideSpec, compare, default_specs
+from .comparison import Comparison, compare
+from .sides import SideSpec, default_specs, named_specs
 from .devices import choose_device
 from .embedding import Embedded, Progress, embed
+from .errors import EmbedLabError
 from .methods import Role
 from .pairs import Pair, pairs_from_value
 from .prompts import Options
@@ -52,23 +54,27 @@ class Session:
 
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
                 embed: SideSpec | str | None = None, progress: Progress | None = None,
-                device: str | None = None) -> Comparison:
-        """Both sides on `pairs` (anything `pairs_from_value` reads), on `device` or the session's.
+                device: str | None = None, sides: Sequence[SideSpec] | None = None) -> Comparison:
+        """The sides on `pairs` (anything `pairs_from_value` reads), on `device` or the session's: `sides`
+        (each a named SideSpec, up to MAX_SIDES), else the two classic sides `base` and `embed`.
 
-        Every side's model and method are checked before any model is loaded."""
+        Every side's model and method are checked before any model is loaded; an error names the side."""
         pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
-        specs = default_specs(base, embed)
-        for spec in specs.values():
-            self.inspect(spec.model).method(spec.method)
+        specs = named_specs(sides) if sides else default_specs(base, embed)
+        for name, spec in specs.items():
+            try:
+                self.inspect(spec.model).method(spec.method)
+            except EmbedLabError as exc:
+                raise type(exc)(f"side {name!r}: {exc}") from None
         device = choose_device(device or self.device)
-        backends = {}
-        for side, spec in specs.items():
-            if progress:
-                progress(0, 0, f"loading {spec.model} on {device}")
-            backends[side] = self.backend(spec.model, device)
-        with self.compute_lock:
-            return compare(pairs, backends, specs, self.cache, progress)
+        models = [spec.model for spec in specs.values()]
+        if progress:
+            progress(0, 0, f"loading {', '.join(dict.fromkeys(models))} on {device}")
+        with self.registry.using(models, device, self.dtype) as loaded:
+            with self.compute_lock:
+                return compare(pairs, {name: loaded[spec.model] for name, spec in specs.items()}, specs, self.cache,
+                               progress)
 
     def embed(self, model: str, texts: Sequence[str], method: str | None = None, options: Options | None = None,
               roles: Sequence[Role] | None = None, device: str | None = None) -> Embedded:

@@ -17,7 +17,7 @@ from gradio_client.exceptions import AppError
 from catalogue import CASES, GOOD, Case
 from embedlab import cli
 from embedlab.cache import EmbeddingCache
-from embedlab.comparison import SideSpec
+from embedlab.sides import SideSpec
 from embedlab.errors import EmbedLabError
 from embedlab.pairs import read_pairs
 from embedlab.session import Session

@@ -6,7 +6,8 @@ import torch
 
 from embedlab.backends import Item
 from embedlab.cache import EmbeddingCache
-from embedlab.comparison import SideSpec, compare
+from embedlab.comparison import compare
+from embedlab.sides import SideSpec
 from embedlab.embedding import batches, embed
 from embedlab.errors import EmbedLabError, MethodError
 from embedlab.methods import Role

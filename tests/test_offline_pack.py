@@ -12,7 +12,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from embedlab.cache import EmbeddingCache
-from embedlab.comparison import SideSpec
+from embedlab.sides import SideSpec
 from embedlab.embedding import embed
 from embedlab.methods import Role, valid_methods
 from embedlab.pairs import Pair, read_pairs

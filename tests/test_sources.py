@@ -10,7 +10,7 @@ import pytest
 import tinymodels
 from embedlab import sources
 from embedlab.cache import EmbeddingCache
-from embedlab.comparison import SideSpec
+from embedlab.sides import SideSpec
 from embedlab.errors import MethodError
 from embedlab.loading import load
 from embedlab.registry import ModelRegistry

@@ -52,5 +52,11 @@ class Backend(ABC):
     def embed_batch(self, items: list[Item], method: Method, options: Options) -> np.ndarray:
         """Vectors for a batch of prepared items, one float32 row each, in the same order."""
 
+    def embed_shared(self, items: list[Item], uses: list[tuple[Method, Options, list[tuple[int, int]]]]) -> list[np.ndarray]:
+        """For a batch of distinct model inputs, the vectors of each use: (method, options, the rows it reads
+        with the position to pool from). A backend that can runs the batch once for every use (see the
+        transformers backend); this default runs each use on its own rows."""
+        return [self.embed_batch([items[row] for row, _ in rows], method, options) for method, options, rows in uses]
+
     def close(self) -> None:
         """Release the model's memory."""

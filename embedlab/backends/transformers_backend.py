@@ -102,22 +102,31 @@ class TransformersBackend(Backend):
         tail = self.encoder(input_ids=ids[:, prefix:], attention_mask=mask, use_cache=True, **{self.cache_arg: cache})
         return torch.cat([start.expand(ids.shape[0], -1, -1), tail.last_hidden_state], dim=1)
 
-    @torch.inference_mode()
     def embed_batch(self, items: list[Item], method: Method, options: Options) -> np.ndarray:
+        return self.embed_shared(items, [(method, options, [(i, item.encoded.pool_from) for i, item in enumerate(items)])])[0]
+
+    @torch.inference_mode()
+    def embed_shared(self, items: list[Item], uses) -> list[np.ndarray]:
+        """One forward pass over `items`; each use pools (and projects) the rows it reads."""
         rows = [item.encoded.ids for item in items]
         width = max(len(row) for row in rows)
         ids = torch.tensor([row + [self.pad_id] * (width - len(row)) for row in rows], dtype=torch.long)
         lengths = torch.tensor([len(row) for row in rows])
-        starts = torch.tensor([item.encoded.pool_from for item in items])
         positions = torch.arange(width)
         mask = (positions < lengths[:, None]).long()
-        pool_mask = mask * (positions >= starts[:, None])
-        ids, mask = ids.to(self.input_device), mask.to(self.input_device)
-        hidden = self._hidden(ids, mask, self._prefix_length(rows))
-        pooled = self._pool(hidden, pool_mask.to(hidden.device), method)
-        if method.project:
-            pooled = self.head(pooled.to(self.head.weight.device))
-        return pooled.float().cpu().numpy()
+        hidden = self._hidden(ids.to(self.input_device), mask.to(self.input_device), self._prefix_length(rows))
+        out = []
+        for method, _, reads in uses:
+            picked = [row for row, _ in reads]
+            starts = torch.tensor([start for _, start in reads])
+            every = picked == list(range(len(items)))  # the usual case: no copy of the hidden states
+            pool_mask = (mask if every else mask[picked]) * (positions >= starts[:, None])
+            chosen = hidden if every else hidden[torch.tensor(picked, device=hidden.device)]
+            pooled = self._pool(chosen, pool_mask.to(hidden.device), method)
+            if method.project:
+                pooled = self.head(pooled.to(self.head.weight.device))
+            out.append(pooled.float().cpu().numpy())
+        return out
 
     def close(self) -> None:
         self.model = self.encoder = self.head = self._prefix = None
