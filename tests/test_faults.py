@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,15 +27,34 @@ def texts(n: int) -> list[str]:
     return [" ".join(rng.choices(words, k=rng.randint(5, 60))) + f" #{i}" for i in range(n)]
 
 
-def child(code: str, *args: str) -> subprocess.Popen:
+def child(code: str, *args: str, stderr=subprocess.PIPE) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
 
 
+# The writer stops for good inside one SQLite write, after `stop_at` rows of its whole run have been
+# inserted: in the middle of a transaction, some of whose rows are written and none committed. It says
+# "mid-write" there and waits to be killed. (The trace callback runs before each statement, each row of
+# an executemany included.)
 WRITER = """
-    import sys
+    import sqlite3, sys, time
     sys.path.insert(0, sys.argv[3])
+    stop_at, inserted = int(sys.argv[4]), [0]
+
+    def trace(statement):
+        if statement.lstrip().upper().startswith("INSERT"):
+            if inserted[0] == stop_at:
+                print("mid-write", flush=True)
+                time.sleep(600)  # killed here
+            inserted[0] += 1
+
+    def connect(*args, real=sqlite3.connect, **kwargs):
+        db = real(*args, **kwargs)
+        db.set_trace_callback(trace)
+        return db
+
+    sqlite3.connect = connect
     from tests.test_faults import texts
     from embedlab.cache import EmbeddingCache
     from embedlab.embedding import embed
@@ -48,18 +66,35 @@ WRITER = """
         embed(backend, all_texts[start:start + 64], cache=cache)
         print(start + 64, flush=True)
 """
+KILL_SEED = 20240611
 
 
 @pytest.mark.slow
 def test_sigkill_while_writing_never_serves_a_corrupt_vector(tmp_path, minilm):
-    folder, n = tmp_path / "cache", 1536
-    proc = child(WRITER, str(folder), str(n), str(ROOT))
-    first = proc.stdout.readline()  # one chunk committed: the child is writing from now on
-    assert first.strip(), proc.stderr.read()
-    time.sleep(random.uniform(0.0, 1.5))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "the writer finished before it was killed; make n larger"
+    folder, chunks = tmp_path / "cache", 8
+    n = 64 * chunks
+    rng = random.Random(KILL_SEED)  # a fixed kill point: the same run every time
+    stop_chunk, stop_row = rng.randint(1, chunks - 2), rng.randint(1, 63)  # committed chunks before, rows in it
+    with open(tmp_path / "writer.log", "w+") as log:
+        proc = child(WRITER, str(folder), str(n), str(ROOT), str(64 * stop_chunk + stop_row), stderr=log)
+        try:
+            reported = []
+            for line in proc.stdout:  # every chunk the writer committed, then "mid-write"
+                if line.strip() == "mid-write":
+                    break
+                reported.append(int(line))
+            else:
+                proc.wait(timeout=30)
+                log.seek(0)
+                pytest.fail(f"the writer ended (exit {proc.returncode}) before its stop:\n{log.read()[-3000:]}")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert reported == [64 * (c + 1) for c in range(stop_chunk)]  # killed after these commits, inside the next
 
     db = sqlite3.connect(folder / DB_NAME)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -69,7 +104,8 @@ def test_sigkill_while_writing_never_serves_a_corrupt_vector(tmp_path, minilm):
     method, options = resolve(minilm, None, None)
     keys = keys_for(minilm, method, options, all_texts, [Role.PASSAGE] * n)
     found = cache.get_many(keys)
-    assert 64 <= len(found) < n
+    # every committed chunk is there whole; none of the stop_row rows of the open transaction is
+    assert set(found) == set(keys[: 64 * stop_chunk])
     cached = [i for i, key in enumerate(keys) if key in found]
     recomputed = embed(minilm, [all_texts[i] for i in cached]).vectors  # no cache: computed afresh
     np.testing.assert_allclose(np.stack([found[keys[i]] for i in cached]), recomputed, atol=1e-5)
