@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # about 4 minutes here; its load test process may take up to 900 s
 def test_twenty_concurrent_clients_get_their_own_results(tmp_path, session_cache_dir):
     out = tmp_path / "load.json"
     env = {**os.environ, "EMBEDLAB_CACHE_DIR": str(session_cache_dir)}
