@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tinymodels
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,7 @@ def _run(args, tmp_path):
     return done
 
 
+@pytest.mark.slow  # every item, each start-up item in fresh processes: 1.5-3.5 minutes here, too long for the fast lane
 def test_suite_runs_every_item_at_tiny_size(tmp_path):
     base = tinymodels.llama_causal(tmp_path / "llama")
     embedder = tinymodels.bert_sentence_transformer(tmp_path / "bert")
