@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ITEMS = (1, 2, 3, 4, 5, 6, 7)
+ITEMS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from . import logits, page, repeat, startup, throughput
+    from . import logits, matrix, page, repeat, startup, sweep, throughput
 
     began = time.perf_counter()
     meta = {"size": args.size, "repeats": repeats, "base": args.base, "embed": args.embed, "items": only,
@@ -129,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         report(repeat.run(args.base, args.embed, size.repeat_pairs, repeats))
     if 7 in only:
         report(page.run(repeats, converted))
+    if 8 in only:
+        report(sweep.run(args.base, size.repeat_pairs, repeats))
+    if 9 in only:
+        report(matrix.run(args.base, size.repeat_pairs, repeats))
     records.sort(key=lambda r: r["item"])
     meta["seconds"] = round(time.perf_counter() - began, 1)
     meta["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None

@@ -68,8 +68,8 @@ class Comparison:
         return Comparison(self.pairs, {name: replace(side, vectors=None) for name, side in self.sides.items()})
 
     def to_json(self) -> dict:
-        """{"pairs": [{"question", "answer"}...], "results": {side: R}}: the CLI's --json schema."""
-        return {"pairs": [p.as_dict() for p in self.pairs],
+        """{"pairs": [{"question", "answer"}...], "sides": [name...], "results": {name: R}}: the CLI's --json schema."""
+        return {"pairs": [p.as_dict() for p in self.pairs], "sides": list(self.sides),
                 "results": {name: side.to_json() for name, side in self.sides.items()}}
 
     @classmethod
