@@ -104,11 +104,15 @@ def _cpu_only():
     meanwhile (the CLI, the app, probes) see no CUDA device either."""
     import torch
 
+    from embedlab import devices
+
     real_cuda()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(torch.cuda, "is_available", lambda: False)
         mp.setattr(torch.cuda, "device_count", lambda: 0)
         mp.setattr(torch.backends.mps, "is_available", lambda: False)
+        if hasattr(devices, "_nvidia_driver"):  # what the page offers is found without torch, from the driver
+            mp.setattr(devices, "_nvidia_driver", lambda: False)
         mp.setenv("CUDA_VISIBLE_DEVICES", "")
         yield
 

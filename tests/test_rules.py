@@ -18,11 +18,14 @@ Failed = pytest.fail.Exception
 def test_tests_run_as_on_a_cpu_only_machine():
     import torch
 
+    from embedlab import devices
     from embedlab.devices import choose_device
 
     assert not torch.cuda.is_available() and torch.cuda.device_count() == 0
     assert not torch.backends.mps.is_available()
     assert choose_device() == "cpu" and choose_device("auto") == "cpu"
+    if hasattr(devices, "offered"):
+        assert devices.offered() == ["auto", "cpu"]
     assert os.environ["CUDA_VISIBLE_DEVICES"] == ""  # for the processes a test starts
 
 
