@@ -182,3 +182,72 @@ def test_projection_joins_each_question_to_its_answer(result):
     assert [t.name for t in markers] == ["question", "answer"] * 2
     assert list(markers[0].text) == ["Q1", "Q2", "Q3"]
     assert "90% of variance" in fig.layout.annotations[0].text
+
+
+# one figure per side for the page, the combined figures for exports ----------------------------------
+def test_side_heatmaps_are_one_figure_per_side_on_one_scale(result):
+    figs = figures.side_heatmaps(result)
+    assert len(figs) == len(result.sides) == 2
+    traces = [heatmap_traces(fig)[0] for fig in figs]
+    every = np.concatenate([np.ravel(t.z) for t in traces])
+    assert [t.zmin for t in traces] == [pytest.approx(every.min())] * 2
+    assert [t.zmax for t in traces] == [pytest.approx(every.max())] * 2
+    for fig, (name, side_result) in zip(figs, result.sides.items()):
+        assert len(fig.data) == 1 and fig.data[0].showscale  # each map has its own colour bar, same scale
+        np.testing.assert_allclose(fig.data[0].z, side_result.similarity)
+        assert fig.layout.title.text == figures.side_title(name, side_result)
+        assert {((s.x0 + s.x1) / 2, (s.y0 + s.y1) / 2) for s in fig.layout.shapes} == {(i, i) for i in range(3)}
+        assert fig.layout.yaxis.ticktext[1].startswith("Q2 What is GPU")
+
+
+def test_page_and_export_heatmaps_come_from_the_same_traces(result):
+    """The combined export figure and the per-side page figures draw identical heatmap traces."""
+    combined = heatmap_traces(figures.heatmaps(result))
+    for trace, fig in zip(combined, figures.side_heatmaps(result)):
+        page, export = fig.data[0].to_plotly_json(), trace.to_plotly_json()
+        for key in ("z", "zmin", "zmax", "text", "hovertemplate", "colorscale", "texttemplate"):
+            assert str(page[key]) == str(export[key]), key
+
+
+def test_a_narrow_heatmap_keeps_numbers_for_labels_and_full_texts_on_hover():
+    n = 30
+    sim = np.eye(n) * 0.5 + 0.25
+    long_result = fake_result(sim, sim * 0.9, questions=[f"question number {i} " * 4 for i in range(n)])
+    fig = figures.side_heatmaps(long_result)[0]
+    fit = fig.layout.meta["fit"]
+    narrow, wide = fit["narrow"], fit["wide"]
+    assert fit["below"] == figures.NARROW_BELOW
+    assert narrow["layout"]["yaxis.ticktext"] == [f"Q{i + 1}" for i in range(n)]
+    assert narrow["layout"]["xaxis.ticktext"] == [f"A{j + 1}" for j in range(0, n, 2)]  # every other answer
+    assert "<br>" in narrow["layout"]["title.text"]  # the model on a line of its own
+    assert narrow["data"]["colorbar.orientation"] == ["h"]  # the colour bar under the map
+    # `wide` holds the figure's own values of the same paths, so the page can switch back
+    assert set(wide["layout"]) == set(narrow["layout"]) and set(wide["data"]) == set(narrow["data"])
+    assert wide["layout"]["yaxis.ticktext"] == list(fig.layout.yaxis.ticktext)
+    assert wide["layout"]["height"] == fig.layout.height and wide["data"]["colorbar.orientation"] == [None]
+    assert "question number 7 question number 7" in fig.data[0].text[7][0]  # the full text on hover
+
+
+def test_side_projections_are_one_map_per_side(result):
+    points = {"base": np.arange(12.0).reshape(6, 2), "embed": -np.arange(12.0).reshape(6, 2)}
+    explained = {"base": np.array([0.6, 0.3]), "embed": np.array([0.5, 0.1])}
+    figs = figures.side_projections(result, points, explained)
+    combined = figures.projection(result, points, explained)
+    assert len(figs) == 2
+    for k, (fig, side) in enumerate(zip(figs, ("base", "embed"))):
+        assert [t.name for t in fig.data] == ["pair", "question", "answer"]
+        assert fig.layout.title.text == figures.projection_title(side, result.sides[side], explained[side])
+        for page, export in zip(fig.data, combined.data[3 * k: 3 * k + 3]):
+            assert list(page.x) == list(export.x) and list(page.y) == list(export.y)
+            assert page.hovertext == export.hovertext
+    assert "90% of variance" in figs[0].layout.title.text
+    assert "<br>" in figs[0].layout.meta["fit"]["narrow"]["layout"]["title.text"]
+
+
+def test_export_figures_keep_every_side_in_one_figure(result):
+    """What "Export figures as images" writes: one figure with every side side by side, no narrow variant."""
+    for fig in (figures.heatmaps(result),
+                figures.projection(result, {s: np.zeros((6, 2)) for s in result.sides},
+                                   {s: np.array([0.5, 0.2]) for s in result.sides})):
+        assert fig.layout.meta is None
+        assert {t.xaxis for t in fig.data} == {"x", "x2"}  # two subplots, side by side

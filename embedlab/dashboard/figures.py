@@ -1,7 +1,11 @@
 """Figures for a comparison: similarity heatmaps, score distributions and a 2-D PCA map.
 
-Every builder is a pure function from numbers and texts to a Plotly figure; none loads a model. The
-two heatmaps share one colour scale so the sides can be compared by eye. Texts from the pairs reach
+Every builder is a pure function from numbers and texts to a Plotly figure; none loads a model. Every
+side's heatmap is on one colour scale (`color_range`) so the sides can be compared by eye. The heatmaps
+and PCA maps come two ways, built from the same per-side traces (`heatmap_trace`, `projection_traces`):
+one figure per side for the page (`side_heatmaps`, `side_projections`; each carries a narrow variant for
+a phone-sized box, `with_narrow_variant`), and one figure with every side in it for the exported images
+(`heatmaps`, `projection`), whose layout does not depend on anyone's screen. Texts from the pairs reach
 Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains markup shows as text.
 `pca_2d` is the projection itself, kept apart from the figure that draws its points: the SVD of the
 centred rows, taken through their n x n Gram matrix (whose eigenvectors and eigenvalues are the SVD's
@@ -26,6 +30,9 @@ COLORSCALE = "Viridis"
 MATCH_COLOR = "#e4572e"  # outline of matching cells; questions and answers in the PCA map
 QUESTION_COLOR, ANSWER_COLOR = "#3366cc", "#e4572e"
 TEMPLATE = "plotly_white"
+NARROW_BELOW = 520  # px: a plot narrower than this takes its narrow variant (`with_narrow_variant`)
+# a side's own figure: its title at the left, clear of the tool bar that Plotly shows at the top right
+SIDE_TITLE = {"font": {"size": 14}, "x": 0.02, "xanchor": "left", "xref": "container"}
 
 
 def escape(text: str) -> str:
@@ -39,7 +46,7 @@ def short_label(text: str, width: int = 24) -> str:
     return escape(line if len(line) <= width else line[: width - 1].rstrip() + "…")
 
 
-def hover_text(text: str, width: int = 60) -> str:
+def hover_text(text: str, width: int = 40) -> str:
     """The full text, escaped and wrapped onto lines of about `width` characters for a hover box."""
     lines = textwrap.wrap(" ".join(str(text).split()), width) or [""]
     return "<br>".join(escape(line) for line in lines)
@@ -60,41 +67,136 @@ def _height(n: int, base: int = 360, per_row: int = 20, most: int = 900) -> int:
     return min(most, base + per_row * max(0, n - 4))
 
 
-def heatmaps(comparison: Comparison) -> go.Figure:
-    """Question x answer cosine similarity for each side, on one colour scale, matching cells outlined."""
-    pairs, sides = comparison.pairs, comparison.sides
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def with_narrow_variant(fig: go.Figure, layout: dict, data: dict | None = None, below: int = NARROW_BELOW) -> go.Figure:
+    """Attach to `fig` the look it takes in a box narrower than `below` px, as `layout.meta.fit`: the
+    `narrow` layout (Plotly relayout paths -> values) and trace attributes (restyle paths -> a value for
+    every trace), and `wide`, the figure's own values of the same paths. The page's script (app.py's
+    FIT_PLOTS) switches between the two; an exported figure is drawn as built, that is wide."""
+    data = data or {}
+    wide = {"layout": {path: _plain(fig.layout[path]) for path in layout},
+            "data": {path: [_plain(trace[path]) for trace in fig.data] for path in data}}
+    narrow = {"layout": layout, "data": {path: [value] * len(fig.data) for path, value in data.items()}}
+    fig.update_layout(meta={"fit": {"below": below, "narrow": narrow, "wide": wide}})
+    return fig
+
+
+def question_labels(pairs, width: int = 24) -> list[str]:
+    return [f"Q{i + 1} {short_label(p.question, width)}" for i, p in enumerate(pairs)]
+
+
+def answer_labels(pairs, width: int = 16) -> list[str]:
+    return [f"A{j + 1} {short_label(p.answer, width)}" for j, p in enumerate(pairs)]
+
+
+def _tick_font(n: int) -> dict:
+    return {"size": 11 if n <= 10 else 9}
+
+
+def heatmap_trace(comparison: Comparison, name: str, zrange: tuple[float, float], colorbar: bool = True) -> go.Heatmap:
+    """One side's question x answer similarities on the colour scale `zrange`; the full texts on hover."""
+    pairs, r = comparison.pairs, comparison.sides[name]
     n = len(pairs)
-    zmin, zmax = color_range([r.similarity for r in sides.values()])
-    questions = [f"Q{i + 1} {short_label(p.question)}" for i, p in enumerate(pairs)]
-    answers = [f"A{j + 1} {short_label(p.answer, 16)}" for j, p in enumerate(pairs)]
-    fig = make_subplots(rows=1, cols=len(sides), shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[side_title(side, r) for side, r in sides.items()])
+    sim = np.asarray(r.similarity, dtype=np.float64)
     hover_q = [f"<b>Q{i + 1}</b> {hover_text(p.question)}" for i, p in enumerate(pairs)]
     hover_a = [f"<b>A{j + 1}</b> {hover_text(p.answer)}" for j, p in enumerate(pairs)]
+    text = [[f"{hover_q[i]}<br>{hover_a[j]}<br>cosine {sim[i, j]:.3f}{' (matching pair)' if i == j else ''}"
+             for j in range(n)] for i in range(n)]
+    return go.Heatmap(
+        z=sim, x=list(range(n)), y=list(range(n)), zmin=zrange[0], zmax=zrange[1], colorscale=COLORSCALE,
+        showscale=colorbar, colorbar={"title": {"text": "cosine"}, "thickness": 14},
+        text=text, hovertemplate="%{text}<extra></extra>", name=escape(r.model),
+        texttemplate="%{z:.2f}" if n <= 8 else None, xgap=1, ygap=1)
+
+
+def match_outlines(n: int, xref: str = "x", yref: str = "y") -> list[dict]:
+    """A rectangle around each matching (diagonal) cell. Set all at once (`layout.shapes`): `add_shape`
+    one by one is quadratic in Plotly."""
+    return [{"type": "rect", "x0": i - 0.5, "x1": i + 0.5, "y0": i - 0.5, "y1": i + 0.5, "xref": xref,
+             "yref": yref, "line": {"color": MATCH_COLOR, "width": 2.5 if n <= 30 else 1.5}} for i in range(n)]
+
+
+def answer_axis(pairs) -> dict:
+    n = len(pairs)
+    return {"tickvals": list(range(n)), "ticktext": answer_labels(pairs), "tickangle": -45 if n > 2 else 0,
+            "title_text": "answers", "tickfont": _tick_font(n)}
+
+
+def question_axis(pairs) -> dict:
+    n = len(pairs)
+    return {"tickvals": list(range(n)), "ticktext": question_labels(pairs), "autorange": "reversed",
+            "tickfont": _tick_font(n)}
+
+
+def heatmaps_title(zrange: tuple[float, float]) -> str:
+    return (f"Cosine similarity, questions x answers (one scale, {zrange[0]:.2f} to {zrange[1]:.2f}; "
+            "matching pairs outlined)")
+
+
+def heatmaps(comparison: Comparison) -> go.Figure:
+    """Every side's heatmap in one figure, side by side on one colour scale (the exported image)."""
+    pairs, sides = comparison.pairs, comparison.sides
+    n = len(pairs)
+    zrange = color_range([r.similarity for r in sides.values()])
+    fig = make_subplots(rows=1, cols=len(sides), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[side_title(side, r) for side, r in sides.items()])
     shapes = []
-    for col, (side, r) in enumerate(sides.items(), start=1):
-        sim = np.asarray(r.similarity, dtype=np.float64)
-        text = [[f"{hover_q[i]}<br>{hover_a[j]}<br>cosine {sim[i, j]:.3f}{' (matching pair)' if i == j else ''}"
-                 for j in range(n)] for i in range(n)]
-        fig.add_trace(go.Heatmap(
-            z=sim, x=list(range(n)), y=list(range(n)), zmin=zmin, zmax=zmax, colorscale=COLORSCALE,
-            showscale=col == len(sides), colorbar={"title": {"text": "cosine"}, "thickness": 14},
-            text=text, hovertemplate="%{text}<extra></extra>", name=escape(r.model),
-            texttemplate="%{z:.2f}" if n <= 8 else None, xgap=1, ygap=1), row=1, col=col)
+    for col, side in enumerate(sides, start=1):
+        fig.add_trace(heatmap_trace(comparison, side, zrange, colorbar=col == len(sides)), row=1, col=col)
         axis = "" if col == 1 else str(col)
-        shapes += [{"type": "rect", "x0": i - 0.5, "x1": i + 0.5, "y0": i - 0.5, "y1": i + 0.5, "xref": f"x{axis}",
-                    "yref": f"y{axis}", "line": {"color": MATCH_COLOR, "width": 2.5 if n <= 30 else 1.5}}
-                   for i in range(n)]  # set once below: add_shape one by one is quadratic in Plotly
-        fig.update_xaxes(tickvals=list(range(n)), ticktext=answers, tickangle=-45 if n > 2 else 0,
-                         title_text="answers", row=1, col=col, tickfont={"size": 11 if n <= 10 else 9})
-    fig.update_yaxes(tickvals=list(range(n)), ticktext=questions, autorange="reversed",
-                     tickfont={"size": 11 if n <= 10 else 9})
+        shapes += match_outlines(n, f"x{axis}", f"y{axis}")
+        fig.update_xaxes(**answer_axis(pairs), row=1, col=col)
+    fig.update_yaxes(**question_axis(pairs))
     fig.update_yaxes(title_text="questions", row=1, col=1)
     fig.update_layout(shapes=shapes, template=TEMPLATE, height=_height(n, base=420, per_row=18),
                       margin={"l": 10, "r": 10, "t": 60, "b": 10},
-                      title={"text": f"Cosine similarity, questions x answers (one scale, {zmin:.2f} to {zmax:.2f}; "
-                                     "matching pairs outlined)", "font": {"size": 15}})
+                      title={"text": heatmaps_title(zrange), "font": {"size": 15}})
     return fig
+
+
+def _narrow_ticks(n: int, most: int) -> list[int]:
+    """The rows (or columns) labelled in a narrow heatmap: every one up to `most`, else every k-th."""
+    return list(range(0, n, -(-n // most)))
+
+
+def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float]) -> go.Figure:
+    """One side's heatmap as a figure of its own (one per plot on the page): its title, its colour bar on
+    the shared scale `zrange`, matching cells outlined. Narrower than NARROW_BELOW px, its labels shrink
+    to Q1/A1 numbers (the full texts stay on hover) and its title takes two lines."""
+    pairs, r = comparison.pairs, comparison.sides[name]
+    n = len(pairs)
+    fig = go.Figure(heatmap_trace(comparison, name, zrange))
+    fig.update_xaxes(**answer_axis(pairs))
+    fig.update_yaxes(**question_axis(pairs), title_text="questions")
+    height = _height(n, base=360, per_row=18)  # 360 for a few pairs: the verdict and the maps fit 720 px
+    fig.update_layout(shapes=match_outlines(n), template=TEMPLATE, height=height,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      title={"text": side_title(name, r), **SIDE_TITLE})
+    rows, columns = _narrow_ticks(n, 30), _narrow_ticks(n, 15)
+    few = n <= 4
+    return with_narrow_variant(fig, {
+        "title.text": f"{escape(SIDES.get(name, name))}<br>{escape(f'{r.model} ({r.method})')}",
+        "yaxis.tickvals": rows,
+        "yaxis.ticktext": question_labels(pairs, 10) if few else [f"Q{i + 1}" for i in rows],
+        "xaxis.tickvals": columns,
+        "xaxis.ticktext": answer_labels(pairs, 10) if few else [f"A{j + 1}" for j in columns],
+        "xaxis.tickangle": 0 if n <= 2 else -45 if few else -90,
+        "height": 420 if few else 480,
+        "margin.t": 60, "margin.b": 70,
+    }, {  # the colour bar under the map, so the map gets the box's width; hover labels in smaller type
+        "hoverlabel.font.size": 11, "colorbar.orientation": "h", "colorbar.thickness": 10, "colorbar.len": 1, "colorbar.lenmode": "fraction",
+        "colorbar.x": 0.5, "colorbar.xanchor": "center", "colorbar.yref": "container", "colorbar.y": 0,
+        "colorbar.yanchor": "bottom", "colorbar.title.side": "left",
+    })
+
+
+def side_heatmaps(comparison: Comparison) -> list[go.Figure]:
+    """One heatmap figure per side, all on one colour scale (`color_range` over every side)."""
+    zrange = color_range([r.similarity for r in comparison.sides.values()])
+    return [side_heatmap(comparison, name, zrange) for name in comparison.sides]
 
 
 def score_distributions(comparison: Comparison) -> go.Figure:
@@ -115,7 +217,11 @@ def score_distributions(comparison: Comparison) -> go.Figure:
     fig.update_layout(template=TEMPLATE, boxmode="group", height=400, yaxis_title="cosine similarity",
                       title={"text": "Matching vs non-matching scores", "font": {"size": 15}},
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.12})
-    return fig
+    names = list(comparison.sides.items())
+    return with_narrow_variant(fig, {  # each model's name on a line of its own, under its side's name
+        "xaxis.tickmode": "array", "xaxis.tickvals": [escape(f"{side}: {r.model}") for side, r in names],
+        "xaxis.ticktext": [f"{escape(side)}<br>{escape(r.model)}" for side, r in names],
+        "legend.y": -0.2})
 
 
 def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -143,34 +249,66 @@ def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
     return points, explained
 
 
-def projection(comparison: Comparison, points: dict[str, np.ndarray], explained: dict[str, np.ndarray]) -> go.Figure:
-    """Each side's PCA map: questions (rows 0..n-1 of `points`) and answers (n..2n-1), pairs joined."""
-    pairs, sides = comparison.pairs, comparison.sides
+def projection_title(name: str, side: SideResult, explained) -> str:
+    return f"{side_title(name, side)}, PCA ({100 * sum(explained):.0f}% of variance)"
+
+
+def projection_traces(pairs, points, legend: bool = True) -> list[go.Scatter]:
+    """One side's PCA map: questions (rows 0..n-1 of `points`) and answers (n..2n-1), each pair joined
+    by a line; Q1/A1 tags beside the points up to 12 pairs, the full texts on hover."""
     n = len(pairs)
-    titles = [f"{side_title(side, r)}, PCA ({100 * sum(explained[side]):.0f}% of variance)"
-              for side, r in sides.items()]
+    p = np.asarray(points, dtype=np.float64)
+    q, a = p[:n], p[n:]
+    xs = [v for i in range(n) for v in (q[i, 0], a[i, 0], None)]
+    ys = [v for i in range(n) for v in (q[i, 1], a[i, 1], None)]
+    traces = [go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#b0b0b0", "width": 1}, hoverinfo="skip",
+                         name="pair", showlegend=legend)]
+    for kind, xy, color, symbol, texts in (
+            ("question", q, QUESTION_COLOR, "circle", [p_.question for p_ in pairs]),
+            ("answer", a, ANSWER_COLOR, "diamond", [p_.answer for p_ in pairs])):
+        tag = kind[0].upper()
+        traces.append(go.Scatter(
+            x=xy[:, 0], y=xy[:, 1], mode="markers+text" if n <= 12 else "markers", name=kind,
+            legendgroup=kind, showlegend=legend, marker={"color": color, "symbol": symbol, "size": 10},
+            text=[f"{tag}{i + 1}" for i in range(n)], textposition="top center",
+            hovertext=[f"<b>{tag}{i + 1}</b> {hover_text(t)}" for i, t in enumerate(texts)],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    return traces
+
+
+PROJECTION_TITLE = "Questions and answers in 2-D (PCA of unit vectors); lines join each pair"
+
+
+def projection(comparison: Comparison, points: dict[str, np.ndarray], explained: dict[str, np.ndarray]) -> go.Figure:
+    """Every side's PCA map in one figure, side by side (the exported image)."""
+    sides = comparison.sides
+    titles = [projection_title(side, r, explained[side]) for side, r in sides.items()]
     fig = make_subplots(rows=1, cols=len(sides), subplot_titles=titles, horizontal_spacing=0.08)
-    labelled = n <= 12
     for col, side in enumerate(sides, start=1):
-        p = np.asarray(points[side], dtype=np.float64)
-        q, a = p[:n], p[n:]
-        xs = [v for i in range(n) for v in (q[i, 0], a[i, 0], None)]
-        ys = [v for i in range(n) for v in (q[i, 1], a[i, 1], None)]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#b0b0b0", "width": 1},
-                                 hoverinfo="skip", name="pair", showlegend=col == 1), row=1, col=col)
-        for kind, xy, color, symbol, texts in (
-                ("question", q, QUESTION_COLOR, "circle", [p_.question for p_ in pairs]),
-                ("answer", a, ANSWER_COLOR, "diamond", [p_.answer for p_ in pairs])):
-            tag = kind[0].upper()
-            fig.add_trace(go.Scatter(
-                x=xy[:, 0], y=xy[:, 1], mode="markers+text" if labelled else "markers", name=kind,
-                legendgroup=kind, showlegend=col == 1, marker={"color": color, "symbol": symbol, "size": 10},
-                text=[f"{tag}{i + 1}" for i in range(n)], textposition="top center",
-                hovertext=[f"<b>{tag}{i + 1}</b> {hover_text(t)}" for i, t in enumerate(texts)],
-                hovertemplate="%{hovertext}<extra></extra>"), row=1, col=col)
+        for trace in projection_traces(comparison.pairs, points[side], legend=col == 1):
+            fig.add_trace(trace, row=1, col=col)
     fig.update_xaxes(title_text="PC 1", zeroline=False)
     fig.update_yaxes(title_text="PC 2", zeroline=False)
     fig.update_layout(template=TEMPLATE, height=440, margin={"l": 10, "r": 10, "t": 60, "b": 10},
-                      title={"text": "Questions and answers in 2-D (PCA of unit vectors); lines join each pair",
-                             "font": {"size": 15}}, legend={"orientation": "h", "y": -0.15})
+                      title={"text": PROJECTION_TITLE, "font": {"size": 15}}, legend={"orientation": "h", "y": -0.15})
     return fig
+
+
+def side_projection(comparison: Comparison, name: str, points, explained) -> go.Figure:
+    """One side's PCA map as a figure of its own (one per plot on the page); its title takes two lines
+    in a box narrower than NARROW_BELOW px."""
+    r = comparison.sides[name]
+    fig = go.Figure(projection_traces(comparison.pairs, points))
+    fig.update_xaxes(title_text="PC 1", zeroline=False)
+    fig.update_yaxes(title_text="PC 2", zeroline=False)
+    fig.update_layout(template=TEMPLATE, height=440, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      title={"text": projection_title(name, r, explained), **SIDE_TITLE},
+                      legend={"orientation": "h", "y": -0.18})
+    return with_narrow_variant(fig, {
+        "title.text": f"{side_title(name, r)}<br>PCA, {100 * sum(explained):.0f}% of variance", "margin.t": 60})
+
+
+def side_projections(comparison: Comparison, points: dict[str, np.ndarray],
+                     explained: dict[str, np.ndarray]) -> list[go.Figure]:
+    """One PCA map figure per side."""
+    return [side_projection(comparison, name, points[name], explained[name]) for name in comparison.sides]
