@@ -13,7 +13,8 @@ from pathlib import Path
 import gradio as gr
 
 from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
-from embedlab.dashboard.handlers import Dashboard
+from embedlab.dashboard.figures import PROJECTION_TITLE
+from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
 from embedlab.dashboard.zerogpu import CONCURRENCY_ID
 from embedlab.methods import DEFAULT_TASK
@@ -32,17 +33,37 @@ INTRO = ("Does a plain GPT make a good embedding model? Enter question/answer pa
          "embedding model, and press **Compare**: each model embeds the questions and the answers, and the "
          "cosine similarity of every question with every answer shows whether matching pairs stand out.")
 WAITING = "<p class='run-line'>Press <b>Compare</b>: the verdict, metrics and figures appear here.</p>"
+PHONE = "(max-width: 767px)"  # below it the figures stack, one per row
+SHORT = "(min-width: 1000px) and (max-height: 820px)"  # a projector or a small laptop: results first
 CSS = """
 #verdict {min-height: 4.5rem;}
 .verdict-line {font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0;}
 .run-line, .note {color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0.2rem 0;}
+.caption {font-size: 0.95rem; margin: 0;}
+.table-box {max-width: 100%; overflow-x: auto;}
 table.metrics {border-collapse: collapse; width: 100%;}
 table.metrics th, table.metrics td {border-bottom: 1px solid var(--border-color-primary); padding: 4px 8px;
   text-align: right;}
 table.metrics th[scope=row], table.metrics thead th:first-child {text-align: left;}
 table.metrics td.best {color: var(--color-accent);}
 table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400; font-size: 0.85rem;}
-"""
+/* one plot per side (heatmaps, PCA maps): side by side while each gets 440 px, else one per row */
+.gradio-container .row.side-grid {display: grid; gap: var(--layout-gap);
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr));}
+.gradio-container .row.side-grid > * {min-width: 0;}
+#results, #results > *, #verdict {min-width: 0; max-width: 100%;}
+@media PHONE_WIDTHS {
+  .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}
+  #scores {flex-direction: column;}
+  #scores > * {width: 100%; min-width: 0 !important;}
+  .verdict-line {font-size: 1.05rem;}
+  table.metrics {font-size: 0.85rem;}
+  table.metrics th, table.metrics td {padding: 4px 4px;}
+}
+@media SHORT_SCREENS {
+  #inputs {order: 1;}  /* the verdict and the results first, the pairs and models under them */
+}
+""".replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
 # A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
 # (the one the command line uses) instead of the table's built-in CSV import.
 DROP_TO_UPLOAD = """<script>
@@ -59,6 +80,65 @@ document.addEventListener("drop", (event) => {
   input.dispatchEvent(new Event("change", {bubbles: true}));
 }, true);
 </script>"""
+# A plot whose figure carries a narrow variant (`layout.meta.fit`, see figures.with_narrow_variant) takes it
+# while its box is narrower than `fit.below` px (shorter labels, titles on two lines, the colour bar under
+# the map, no tool bar) and its own look again when the box widens. A figure from the server is drawn wide,
+# then fitted.
+# The switch redraws the plot (Plotly.newPlot): Plotly.react and Plotly.update draw a colour bar that turns
+# from vertical to horizontal wrongly.
+FIT_PLOTS = """<script>
+(() => {
+  const fitted = new WeakMap();  // plot -> [the layout object it was fitted for, "wide" or "narrow"]
+  const observed = new WeakSet();
+  const busy = new WeakSet();
+  function setPath(target, path, value) {
+    const keys = path.split(".");
+    const last = keys.pop();
+    for (const key of keys) target = target[key] = target[key] || {};
+    if (value === null) delete target[last]; else target[last] = value;
+  }
+  async function fit(gd) {
+    const spec = gd.layout && gd.layout.meta && gd.layout.meta.fit;
+    const width = gd.getBoundingClientRect().width;
+    if (!spec || !window.Plotly || !width || busy.has(gd)) return;
+    const want = width < spec.below ? "narrow" : "wide";
+    const last = fitted.get(gd);
+    if (last && last[0] === gd.layout && last[1] === want) return;
+    if ((!last || last[0] !== gd.layout) && want === "wide") {  // a new figure from the server: drawn wide
+      fitted.set(gd, [gd.layout, want]);
+      return;
+    }
+    const figure = JSON.parse(JSON.stringify({data: gd.data, layout: gd.layout}));
+    for (const [path, value] of Object.entries(spec[want].layout)) setPath(figure.layout, path, value);
+    for (const [path, values] of Object.entries(spec[want].data))
+      figure.data.forEach((trace, i) => setPath(trace, path, values[i]));
+    busy.add(gd);
+    try {
+      // no tool bar on a narrow plot: on a touch screen it stays up, over the title
+      await window.Plotly.newPlot(gd, figure.data, figure.layout,
+                                  {responsive: true, displayModeBar: want === "narrow" ? false : "hover"});
+    } finally {
+      fitted.set(gd, [gd.layout, want]);
+      busy.delete(gd);
+    }
+  }
+  function fitAll() {
+    for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+      if (!observed.has(gd)) {
+        observed.add(gd);
+        new ResizeObserver(() => requestAnimationFrame(() => fit(gd))).observe(gd);
+      }
+      fit(gd);
+    }
+  }
+  let queued = false;
+  new MutationObserver(() => {  // new plots, and new figures in old ones
+    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fitAll(); }); }
+  }).observe(document.documentElement, {childList: true, subtree: true});
+})();
+</script>"""
+# On a short wide screen the results come first (CSS above): after a Compare, show them from the top.
+SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrollTo({{top: 0}}); }}"
 
 dashboard = Dashboard()
 settings = dashboard.settings
@@ -66,9 +146,9 @@ first_rows = pairs_to_rows(read_pairs(EXAMPLES["original"][1])) if "original" in
 MODEL_INFO = "a preset, a Hub id, a model folder or a .gguf file" if settings.free_models else "the models offered here"
 
 with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3600, 6 * 3600)) as demo:
-    gr.Markdown("# EmbedLab: are GPT models good embedders?\n" + INTRO)
+    gr.Markdown("# EmbedLab: are GPT models good embedders?\n" + INTRO, elem_id="intro")
     state = gr.State(None)
-    with gr.Row(equal_height=False):
+    with gr.Row(equal_height=False, elem_id="inputs"):
         with gr.Column(scale=3):
             pairs = gr.Dataframe(first_rows, headers=COLUMNS, datatype=["str", "str"], type="array",
                                  interactive=True, column_count=2, wrap=True, max_height=420,
@@ -101,12 +181,20 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                                      info="auto picks CUDA, then Apple MPS, then CPU; or type cuda:N")
             run = gr.Button("Compare", variant="primary", size="lg", elem_id="compare")
     verdict = gr.HTML(WAITING, elem_id="verdict")
-    with gr.Column(visible=False) as results:
-        heatmaps = gr.Plot(label="Similarity heatmaps", elem_id="heatmaps")
-        with gr.Row(equal_height=False):
+    # One plot per side in each of the two side grids (SIDE_SLOTS, the unused ones hidden): side by side on
+    # a wide screen, one per row on a phone (CSS above); the exported images keep the combined figures.
+    with gr.Column(visible=False, elem_id="results") as results:
+        heatmap_caption = gr.HTML(elem_id="heatmap-caption")
+        with gr.Row(elem_id="heatmaps", elem_classes=["side-grid"]):
+            heatmaps = [gr.Plot(show_label=False, visible=False, elem_id=f"heatmap-{i}", elem_classes=["side-plot"])
+                        for i in range(SIDE_SLOTS)]
+        with gr.Row(equal_height=False, elem_id="scores"):
             metrics = gr.HTML(elem_id="metrics")
             distributions = gr.Plot(label="Score distributions", elem_id="distributions")
-        projection = gr.Plot(label="PCA projection", elem_id="projection")
+        gr.HTML(f"<p class='caption'><b>PCA projection.</b> {PROJECTION_TITLE}. Tap or hover a point for its text.</p>")
+        with gr.Row(elem_id="projections", elem_classes=["side-grid"]):
+            projections = [gr.Plot(show_label=False, visible=False, elem_id=f"projection-{i}",
+                                   elem_classes=["side-plot"]) for i in range(SIDE_SLOTS)]
         with gr.Row():
             downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
             export = gr.Button("Export figures as images", size="sm", scale=0)
@@ -125,8 +213,9 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
                chat_template, max_length, device],
-              [state, verdict, metrics, heatmaps, distributions, projection, downloads, results],
-              api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict)
+              [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, *projections, downloads, results],
+              api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict
+              ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.status, api_name="status", concurrency_limit=None)
@@ -134,7 +223,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
 demo.queue(default_concurrency_limit=1, max_size=64)
 
 if __name__ == "__main__":
-    demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD,
+    demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD + FIT_PLOTS,
                 max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True)
     dashboard.warm_up([BASE, EMBED])  # after the page is served: a restart shows the page at once
     demo.block_thread()

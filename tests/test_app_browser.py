@@ -36,11 +36,16 @@ def upload(page, path):
 
 
 def compare_and_wait(page, pairs: int):
+    """Compare, then wait for the verdict of `pairs` pairs and for one heatmap plot per side, each with a
+    row label per question."""
     page.click("#compare")
     page.wait_for_function(
         "n => (document.querySelector('#verdict .run-line') || {}).textContent?.startsWith(n + ' pairs')",
         arg=str(pairs), timeout=COMPARE_MS)
-    page.wait_for_function("document.querySelectorAll('#heatmaps g.hm').length >= 2")
+    page.wait_for_function("""n => {
+        const plots = [...document.querySelectorAll('#heatmaps .side-plot')];
+        return plots.length === 2 && plots.every(p => p.querySelectorAll('.ytick').length === n);
+    }""", arg=pairs)
 
 
 def test_original_example_compares_side_by_side(page):
@@ -51,7 +56,10 @@ def test_original_example_compares_side_by_side(page):
     assert cell(page, 1, 0).inner_text().strip() == "What is GPU?"
 
     compare_and_wait(page, 2)
-    assert page.locator("#heatmaps g.hm").count() == 2
+    plots = page.locator("#heatmaps .side-plot")  # one plot per side, the unused slots not on the page
+    assert plots.count() == 2 and [plots.nth(i).locator("g.hm").count() for i in range(2)] == [1, 1]
+    assert [plots.nth(i).locator(".gtitle").text_content() for i in range(2)] == [
+        "Base GPT: smollm2-135m-instruct (logits)", "Embedding model: all-minilm-l6-v2 (native)"]
     verdict = page.locator("#verdict .verdict-line").inner_text()
     assert "smollm2-135m-instruct" in verdict and "all-minilm-l6-v2" in verdict and "separates" in verdict
     metrics = page.locator("#metrics table.metrics")

@@ -215,14 +215,20 @@ def compared(dashboard):
 
 @pytest.mark.slow
 def test_compare_fills_every_output(compared):
-    _, (state, verdict, metrics, heatmaps, distributions, projection, files, results) = compared
+    from embedlab.dashboard.handlers import SIDE_SLOTS
+
+    _, (state, verdict, metrics, caption, *rest) = compared
+    heatmaps, (distributions,), projections, (files, results) = (
+        rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 1], rest[SIDE_SLOTS + 1:2 * SIDE_SLOTS + 1], rest[2 * SIDE_SLOTS + 1:])
     result = state["comparison"]
     assert [r.model for r in result.sides.values()] == list(OFFLINE)
     assert result.sides["base"].similarity.shape == (3, 3)
     assert all(r.vectors is None for r in result.sides.values())  # a visitor's state keeps no vectors
-    assert "separates matching pairs by" in verdict and "Top-1" in metrics
-    assert len([t for t in heatmaps.data if t.type == "heatmap"]) == 2
-    assert len(distributions.data) == 4 and len(projection.data) == 6
+    assert "separates matching pairs by" in verdict and "Top-1" in metrics and "one scale" in caption
+    assert [slot["visible"] for slot in heatmaps] == [True, True] + [False] * (SIDE_SLOTS - 2)  # one plot a side
+    assert [[t.type for t in slot["value"].data] for slot in heatmaps[:2]] == [["heatmap"], ["heatmap"]]
+    assert [slot["visible"] for slot in projections] == [True, True] + [False] * (SIDE_SLOTS - 2)
+    assert len(distributions.data) == 4 and [len(slot["value"].data) for slot in projections[:2]] == [3, 3]
     for side in ("base", "embed"):
         assert state["projections"][side][0].shape == (6, 2)
     assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "json"]

@@ -62,14 +62,43 @@ def view_state(comparison: Comparison) -> dict:
     return {"comparison": comparison.without_vectors(), "projections": projections}
 
 
+SIDE_SLOTS = 8  # heatmap and PCA plots on the page: one per side, the rest hidden (app.py lays them out)
+
+
+def _points(state: dict) -> tuple[dict, dict]:
+    projections = state["projections"]
+    return ({name: p[0] for name, p in projections.items()}, {name: p[1] for name, p in projections.items()})
+
+
 def figures_for(state: dict) -> dict:
-    """The three result figures from a visitor's state."""
-    comparison, projections = state["comparison"], state["projections"]
-    points = {name: p[0] for name, p in projections.items()}
-    explained = {name: p[1] for name, p in projections.items()}
+    """The three result figures from a visitor's state, each side beside the others in one figure: what
+    "Export figures as images" writes, in this desktop layout whatever the visitor's screen."""
+    comparison = state["comparison"]
+    points, explained = _points(state)
     return {"embedlab-heatmaps": figures.heatmaps(comparison),
             "embedlab-distributions": figures.score_distributions(comparison),
             "embedlab-pca": figures.projection(comparison, points, explained)}
+
+
+def slots(figs: list) -> list[dict]:
+    """Updates for the SIDE_SLOTS plots of a row: one figure per side shown, the other plots hidden."""
+    if len(figs) > SIDE_SLOTS:
+        raise ValueError(f"{len(figs)} sides is more than the page's {SIDE_SLOTS} plots")
+    return [gr.update(value=fig, visible=True) for fig in figs] + \
+        [gr.update(value=None, visible=False)] * (SIDE_SLOTS - len(figs))
+
+
+def page_figures(state: dict) -> dict:
+    """The result figures for the page: one heatmap and one PCA map per side (all heatmaps on one colour
+    scale), the score distributions, and the heatmaps' caption (their shared scale)."""
+    comparison = state["comparison"]
+    points, explained = _points(state)
+    zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
+    return {"heatmaps": figures.side_heatmaps(comparison),
+            "caption": f"<p class='caption'><b>Similarity heatmaps.</b> {html.escape(figures.heatmaps_title(zrange))}. "
+                       "Tap or hover a cell for its question and answer.</p>",
+            "distributions": figures.score_distributions(comparison),
+            "projections": figures.side_projections(comparison, points, explained)}
 
 
 def dashboard_session() -> Session:
@@ -134,8 +163,10 @@ class Dashboard:
     def compare(self, rows, base: str, base_method: str | None, embed_: str, embed_method: str | None,
                 task: str, chat_template: str, max_length: float | None, device: str,
                 progress=gr.Progress()):
-        """Run both sides on the table's pairs: the new state, verdict, metrics, figures, files, and the
-        results column made visible."""
+        """Run both sides on the table's pairs. Returns, in app.py's order of outputs: the new state, the
+        verdict, the metrics table, the heatmaps' caption, SIDE_SLOTS heatmap plot updates (one shown per
+        side), the score distributions, SIDE_SLOTS PCA plot updates, the result files, and the results
+        column made visible."""
         try:
             pairs = tables.rows_to_pairs(rows)
             self.settings.check_pairs(pairs)
@@ -147,11 +178,11 @@ class Dashboard:
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None
         state = view_state(comparison)
-        figs = figures_for(state)
+        figs = page_figures(state)
         files = exports.write_results(state["comparison"], exports.new_folder())
-        return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["embedlab-heatmaps"],
-                figs["embedlab-distributions"], figs["embedlab-pca"], [str(f) for f in files],
-                gr.Column(visible=True))
+        return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["caption"],
+                *slots(figs["heatmaps"]), figs["distributions"], *slots(figs["projections"]),
+                [str(f) for f in files], gr.Column(visible=True))
 
     @staticmethod
     def export_figures(state: dict | None) -> list[str]:

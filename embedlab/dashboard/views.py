@@ -55,7 +55,7 @@ def metrics_html(comparison: Comparison) -> str:
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
         f"<td>{r.seconds:.2f} ({r.cached}/{r.cached + r.computed} cached)</td>" for r in sides.values()) + "</tr>")
-    return (f"<table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+    return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
             f"<p class='note'>▲ better (a difference under {TIE} is a tie); Top-1, MRR, AUC and margin: "
             "higher is better.</p>")
