@@ -17,7 +17,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..comparison import Comparison, SideSpec, default_specs
+from ..comparison import Comparison
+from ..sides import SideSpec, default_specs
 from ..errors import EmbedLabError
 from ..pairs import read_pairs
 from ..session import Session, get_session
