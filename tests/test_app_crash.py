@@ -47,11 +47,14 @@ def test_sigkill_mid_write_then_restart(tmp_path, session_cache_dir, offline_reg
 
         server = next(p for p in Process(os.getpid()).children() if "app.py" in " ".join(p.cmdline()))
         client = Client(url, verbose=False)
-        worker = threading.Thread(target=lambda: _swallow(client, pairs), daemon=True)
+        ended: list[str] = []  # how the request ended, if it did before the kill
+        worker = threading.Thread(target=lambda: _swallow(client, pairs, ended), daemon=True)
         worker.start()
         deadline = time.monotonic() + 600
         while not (wal.exists() and wal.stat().st_size > 4 * 2**20):  # a large batch is being written
-            assert time.monotonic() < deadline and worker.is_alive(), "the app never wrote to its cache"
+            assert time.monotonic() < deadline and worker.is_alive(), \
+                (f"the app never wrote a large batch to its cache; the request {ended or ['was still running']}; "
+                 f"the app's log ends:\n{(tmp_path / 'first' / 'app.log').read_text(errors='replace')[-2000:]}")
             time.sleep(0.01)
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
@@ -83,8 +86,9 @@ def test_sigkill_mid_write_then_restart(tmp_path, session_cache_dir, offline_reg
     assert checked == 4 * len(pairs)
 
 
-def _swallow(client, pairs):
+def _swallow(client, pairs, ended: list[str]):
     try:
         client.predict(pairs=pairs, base=BASE, base_method="", embed=EMBED, embed_method="", api_name="/compare_json")
-    except Exception:  # noqa: BLE001 - the server is killed under this call on purpose
-        pass
+        ended.append("finished")
+    except Exception as exc:  # noqa: BLE001 - the server is killed under this call on purpose
+        ended.append(f"failed: {type(exc).__name__}: {exc}"[:500])
