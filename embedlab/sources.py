@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelUnavailableError, UnknownModelError
+from .libraries import import_engine
 from .methods import Method, Traits, check_method, default_method, valid_methods
 from .presets import PRESETS
 
@@ -25,6 +26,7 @@ ST_POOLING_MODES = (("pooling_mode_cls_token", "cls"), ("pooling_mode_max_tokens
                     ("pooling_mode_mean_tokens", "mean"), ("pooling_mode_lasttoken", "last"))
 ST_MODULES = {"Transformer", "Pooling", "Normalize"}
 GGUF_TRAITS = Traits(causal=True, lm_head=True, sentence_transformers=False)  # GGUF files hold decoder LMs
+TUNE_FILE = "embedlab-tune.json"  # written by `embedlab.tuning` into a fine-tuned model folder
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def locate(name: str, allow_hub: bool = True, allow_paths: bool = True) -> Sourc
         if path.is_file() and path.suffix == ".gguf":
             return Source(name, "gguf", str(path.resolve()))
         if path.is_dir() and (path / "config.json").exists():
-            return Source(name, "folder", str(path.resolve()))
+            return Source(name, "folder", str(path.resolve()), tuned_method(path))
         raise UnknownModelError(f"{name!r} is not a model folder (with config.json) nor a .gguf file")
     if name.count("/") == 1 and all(part.strip() for part in name.split("/")):
         if not allow_hub:
@@ -91,6 +93,15 @@ def locate(name: str, allow_hub: bool = True, allow_paths: bool = True) -> Sourc
         return Source(name, "hub", name)
     raise UnknownModelError(f"unknown model {name!r}: not a preset ({', '.join(PRESETS)}), "
                             f"a Hub id like 'org/name', a model folder or a .gguf file")
+
+
+def tuned_method(folder: Path) -> str | None:
+    """The method a fine-tuned folder was trained with (its `embedlab-tune.json`), else None."""
+    try:
+        method = json.loads((folder / TUNE_FILE).read_text(encoding="utf-8")).get("method")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return method if isinstance(method, str) and method else None
 
 
 def sentence_transformers_config(folder: Path) -> dict | None:
@@ -116,6 +127,7 @@ def sentence_transformers_config(folder: Path) -> dict | None:
 
 def traits_of(config, st_config: dict | None = None) -> Traits:
     """What a model is, from its transformers configuration and sentence-transformers one (if any)."""
+    import_engine()
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
     archs = config.architectures or []
@@ -126,6 +138,7 @@ def traits_of(config, st_config: dict | None = None) -> Traits:
 
 
 def read_config(location: str, name: str, trust_remote_code: bool = False):
+    import_engine()
     from transformers import AutoConfig
 
     try:
