@@ -1,0 +1,146 @@
+"""One fine-tune from start to finish: `tune()` and its result, `TuneResult`.
+
+Checks everything a person can get wrong first (settings, pairs and split, model and method, output
+folder, disk space), then: the base model's held-out figures with the tuned method ("before"),
+training (`train.py`), the tuned model saved into a scratch folder, that folder loaded as any model
+folder is and measured on the same held-out pairs ("after"), `embedlab-tune.json` written, and the
+folder moved into place. A cancel or an error at any point leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..cache import EmbeddingCache
+from ..comparison import SideResult, compare_side
+from ..pairs import Pair, pairs_from_value
+from ..prompts import Options
+from ..sources import inspect
+from . import output
+from .config import TuneCancelled, TuneConfig, TuneError, trainable_methods
+from .split import Split, split_pairs
+from .train import StepProgress, train
+
+Message = Callable[[str], None]
+
+
+@dataclass(frozen=True, eq=False)
+class TuneResult:
+    model: str  # the base model, as asked for
+    out: str  # the tuned model folder
+    method: str
+    config: TuneConfig
+    split: Split
+    losses: tuple[float, ...]
+    seconds: float  # training, its preparing pass included
+    before: SideResult  # the base model with `method`, on the held-out pairs
+    after: SideResult  # the tuned folder, on the held-out pairs
+    info: dict  # what embedlab-tune.json holds
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "out": self.out, "method": self.method, "split": self.split.as_dict(),
+                "loss": [round(x, 6) for x in self.losses], "steps": self.steps, "seconds": round(self.seconds, 3),
+                "config": self.config.as_dict(), "before": self.before.to_json(), "after": self.after.to_json()}
+
+
+def _checked_model(model: str, method: str, allow_hub: bool, allow_paths: bool):
+    info = inspect(model, allow_hub=allow_hub, allow_paths=allow_paths)
+    usable = [m for m in info.methods if m in trainable_methods()]
+    if method not in usable:
+        raise TuneError(f"cannot fine-tune {info.name!r} with method {method!r}; "
+                        f"methods this model can be tuned with: {', '.join(usable) or 'none'}")
+    return info
+
+
+def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig | None = None, *,
+         device: str | None = None, progress: StepProgress | None = None, cancel: threading.Event | None = None,
+         message: Message | None = None, cache: EmbeddingCache | None = None, overwrite: bool = False,
+         allow_hub: bool = True, allow_paths: bool = True) -> TuneResult:
+    """Fine-tune `model` contrastively on part of `pairs` and write it to the folder `out`."""
+    import torch
+
+    from ..loading import load
+
+    config = config or TuneConfig()
+    say = message or (lambda text: None)
+    method = config.check()
+    pairs = pairs_from_value(pairs)
+    split = split_pairs(pairs, config.holdout, config.seed)
+    info = _checked_model(model, method.name.value, allow_hub, allow_paths)
+    target = output.check_target(out, overwrite)
+    heldout = [pairs[i] for i in split.heldout]
+    options = Options(task=config.task)
+    say(f"loading {info.name}")
+    backend = load(info, device=device)
+    try:
+        output.check_space(target, sum(p.numel() * p.element_size() for p in backend.model.parameters()))
+        what = _what_trained(config, int(getattr(backend.model.config, "num_hidden_layers", 0) or 0))
+        _check(cancel)
+        say(f"measuring {info.name} ({method.name.value}) on {len(heldout)} held-out pairs")
+        before = compare_side(backend, heldout, method.name.value, options, cache)
+        say(f"training on {len(split.train)} pairs on {backend.device} (at most {config.minutes:g} min"
+            + (f" or {config.steps} steps)" if config.steps else ")"))
+        torch.manual_seed(config.seed)
+        from .model import Trainable
+
+        trainable = Trainable(backend, method, config)
+        trained = train(trainable, [pairs[i] for i in split.train], config, progress, cancel)
+        tuned = trainable.finish()
+        scratch = output.scratch_for(target)
+    except BaseException:
+        backend.close()
+        raise
+    try:
+        say(f"saving to {target}")
+        try:
+            output.save_model(tuned, backend.tokenizer, scratch)
+        finally:
+            del trainable, tuned
+            backend.close()  # the tuned folder is measured as saved, from disk
+        after_backend = load(str(scratch), device=backend.device, allow_paths=True)
+        try:
+            _check(cancel)
+            say(f"measuring the tuned model on the {len(heldout)} held-out pairs")
+            after = dataclasses.replace(compare_side(after_backend, heldout, method.name.value, options),
+                                        model=str(target))
+        finally:
+            after_backend.close()
+        record = {"base": {"model": info.name, "fingerprint": backend.fingerprint, "source": info.source.kind},
+                  "method": method.name.value, "options": options.as_dict(), "split": split.as_dict(),
+                  "hyperparameters": config.as_dict(), "trained": what,
+                  "loss": [round(x, 6) for x in trained.losses], "steps": trained.steps,
+                  "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
+                  "device": backend.device, "before": before.metrics.as_dict(), "after": after.metrics.as_dict(),
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        output.write_info(scratch, record)
+        _check(cancel)
+        output.publish(scratch, target)
+    except OSError as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise output.disk_error(exc, target) from None
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    say(f"wrote {target}")
+    return TuneResult(info.name, str(target), method.name.value, config, split, tuple(trained.losses),
+                      trained.seconds, before, after, record)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise TuneCancelled("cancelled; nothing was written")
+
+
+def _what_trained(config: TuneConfig, total: int) -> str:
+    layers = "all layers" if config.layers is None or (total and config.layers >= total) else f"top {config.layers} layers"
+    return f"LoRA rank {config.lora_rank} on the linear layers of {layers}" if config.lora_rank else f"weights of {layers}"
+
