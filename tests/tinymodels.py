@@ -79,6 +79,20 @@ def mistral_encoder(folder: Path, append_eos: bool = False) -> Path:
     return Path(folder)
 
 
+def mistral_causal(folder: Path, layers: int = 2) -> Path:
+    """A MistralForCausalLM (LM head, no chat template) with `layers` layers: a 7B Mistral's shape in miniature."""
+    from transformers import MistralForCausalLM
+
+    torch.manual_seed(3)
+    tok = gpt_tokenizer(chat=False)
+    config = MistralConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
+                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                           bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, sliding_window=None)
+    MistralForCausalLM(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return Path(folder)
+
+
 def bert_sentence_transformer(folder: Path, pooling: str = "mean", normalize: bool = True, max_seq_length: int = 16) -> Path:
     """A 2-layer BERT saved with a sentence-transformers configuration (Transformer, Pooling, Normalize)."""
     torch.manual_seed(2)
