@@ -19,6 +19,8 @@ from .prompts import Options
 from .report import table
 from .settings import Settings
 from .sides import MAX_SIDES, SideSpec, parse_side, sweep, with_side_option
+from .tuning.config import TuneConfig, trainable_methods
+from .tuning.split import split_pairs
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -80,6 +82,36 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    settings = Settings.from_env()
+    pairs = read_pairs(args.pairs, max_pairs=settings.max_pairs)
+    settings.check_pairs(pairs)
+    config = TuneConfig(method=args.method, holdout=args.holdout, seed=args.seed, steps=args.steps, minutes=args.minutes,
+                        batch=args.batch, lr=args.lr, scale=args.scale, layers=args.layers or None,
+                        lora_rank=args.lora_rank, max_length=args.max_length)
+    config.check()  # bad settings, too few or repeated pairs fail here, before torch is imported
+    split_pairs(pairs, config.holdout, config.seed)
+    from .metrics import METRIC_LABELS, METRIC_NAMES
+    from .tuning.lab import tune
+
+    def progress(step: int, loss: float, elapsed: float) -> None:
+        print(f"[embedlab] step {step}: loss {loss:.4f} ({elapsed:.1f} s)", file=sys.stderr, flush=True)
+
+    allow_hub, allow_paths = settings.permissions
+    result = tune(pairs, settings.check_model(args.model), args.out, config, device=args.device, progress=progress,
+                  message=lambda text: print(f"[embedlab] {text}", file=sys.stderr, flush=True),
+                  overwrite=args.overwrite, allow_hub=allow_hub, allow_paths=allow_paths)
+    print(f"{len(result.split.heldout)} held-out pairs, {result.steps} steps in {result.seconds:.1f} s "
+          f"(method {result.method}): {result.model} -> {result.out}")
+    print(f"{'':20} {'before':>8} {'after':>8}")
+    for metric in METRIC_NAMES:
+        print(f"{METRIC_LABELS[metric]:20} {result.before.metrics[metric]:8.3f} {result.after.metrics[metric]:8.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"[embedlab] wrote {args.json}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m embedlab", description="Are GPT models good embedders?")
     sub = p.add_subparsers(dest="command", required=True)
@@ -111,6 +143,28 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
     c.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
     c.set_defaults(run=cmd_compare)
+    d = TuneConfig()
+    t = sub.add_parser("tune", help="fine-tune a GPT contrastively on part of the pairs; measure the rest before and after")
+    t.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list (15 pairs or more)")
+    t.add_argument("--model", required=True, help="base model: preset, Hub id, folder or .gguf")
+    t.add_argument("--out", required=True, metavar="DIR", help="folder for the tuned model (new or empty)")
+    t.add_argument("--method", default=d.method, help=f"how texts become vectors, in training and after: "
+                   f"{', '.join(trainable_methods())} (default %(default)s)")
+    t.add_argument("--holdout", type=float, default=d.holdout, help="share of the pairs held out (default %(default)s)")
+    t.add_argument("--seed", type=int, default=d.seed, help="the split, the batches, the initial adapters (default %(default)s)")
+    t.add_argument("--steps", type=int, help="at most this many steps (default: until the time budget ends)")
+    t.add_argument("--minutes", type=float, default=d.minutes, help="at most this much training time (default %(default)s)")
+    t.add_argument("--batch", type=int, default=d.batch, help="pairs per step (default %(default)s)")
+    t.add_argument("--lr", type=float, help="learning rate (default: the strategy's own, see TuneConfig)")
+    t.add_argument("--scale", type=float, default=d.scale, help="logit scale, 1/temperature (default %(default)s)")
+    t.add_argument("--layers", type=int, default=d.layers or 0, help="train the top N layers; 0 for all (default %(default)s)")
+    t.add_argument("--lora-rank", type=int, default=d.lora_rank, help="LoRA adapters of this rank on those layers "
+                   "instead of their whole weights (default %(default)s: whole weights)")
+    t.add_argument("--max-length", type=int, default=d.max_length, help="tokens per text in training (default %(default)s)")
+    t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    t.add_argument("--overwrite", action="store_true", help="replace DIR if it holds an earlier tuned model")
+    t.add_argument("--json", metavar="OUT", help="also write the result as JSON")
+    t.set_defaults(run=cmd_tune)
     return p
 
 
