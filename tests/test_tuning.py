@@ -162,6 +162,7 @@ def test_cancel_at_step_2_leaves_nothing(base, tmp_path):
     ({"config": TuneConfig(method="logits")}, "method 'logits' cannot be trained"),
     ({"config": TuneConfig(batch=1)}, "a batch of 1 pairs has no negatives"),
     ({"config": TuneConfig(steps=0)}, "0 steps is outside 1..100000"),
+    ({"config": TuneConfig(minutes=1e-6)}, "ended before the first step"),
     ({"model": "./nowhere/"}, "'./nowhere/' is not a model folder"),
 ])
 def test_bad_input_is_one_clear_line(base, tmp_path, change, message):

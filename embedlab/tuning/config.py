@@ -39,7 +39,7 @@ class TuneConfig:
     scale: float = 50.0  # cosine similarity x scale are the logits of the loss (1 / temperature; e5's 0.02)
     layers: int | None = 4  # train the top N layers (None: all of them)
     lora_rank: int = 0  # 0: train those layers' weights; N: LoRA adapters of rank N on their linear layers
-    max_length: int = 256  # tokens per text in training (evaluation reads whole texts)
+    max_length: int = 128  # tokens per text in training (evaluation reads whole texts)
     task: str = DEFAULT_TASK  # the e5 method's instruction for queries
     checkpointing: bool | None = None  # gradient checkpointing (None: on CUDA when every layer trains)
 

@@ -22,7 +22,7 @@ import torch
 
 from ..methods import Role
 from ..pairs import Pair
-from .config import MAX_STEPS, TuneCancelled, TuneConfig
+from .config import MAX_STEPS, TuneCancelled, TuneConfig, TuneError
 from .loss import info_nce
 from .model import Trainable
 
@@ -89,4 +89,7 @@ def train(trainable: Trainable, pairs: Sequence[Pair], config: TuneConfig, progr
             progress(result.steps, result.losses[-1], result.seconds)
     _check(cancel)
     result.seconds = time.perf_counter() - began
+    if not result.losses:
+        raise TuneError(f"the time budget of {config.minutes:g} min ended before the first step (preparing took "
+                        f"{result.prepare_seconds:.0f} s); allow more minutes, or fewer or shorter texts (max length)")
     return result
