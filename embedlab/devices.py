@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .errors import DeviceError
+from .libraries import import_engine
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -23,6 +24,7 @@ def cuda_memory_gb() -> float:
     """Total memory of the first CUDA device in GiB, 0 where there is none."""
     if not _nvidia_driver():
         return 0.0
+    import_engine()
     import torch
 
     if not torch.cuda.is_available():
@@ -41,6 +43,7 @@ def offered() -> list[str]:
 
 def available() -> list[str]:
     """The device kinds this machine has, in the order "auto" prefers them."""
+    import_engine()
     import torch
 
     present = [("cuda", torch.cuda.is_available()), ("mps", torch.backends.mps.is_available()), ("cpu", True)]
@@ -57,7 +60,7 @@ def choose_device(requested: str | None = None) -> str:
     if kind == "auto":
         return present[0]
     if kind == "cuda":
-        import torch
+        import torch  # imported by available() above
 
         if kind not in present:
             raise DeviceError(f"device {requested!r} was asked for, but this machine has no CUDA GPU; use 'cpu' or 'auto'")
@@ -72,6 +75,7 @@ def choose_device(requested: str | None = None) -> str:
 
 
 def choose_dtype(device: str, requested: str | None = None):
+    import_engine()
     import torch
 
     if requested and requested != "auto":

@@ -21,7 +21,10 @@ Loader = Callable[..., Backend]
 
 
 def _load(*args, **kwargs) -> Backend:
-    from .loading import load  # torch and transformers come with it: imported on the first load, not before
+    from .libraries import import_engine
+
+    import_engine()  # torch and transformers: imported on the first load, not before, and by one thread
+    from .loading import load
 
     return load(*args, **kwargs)
 
