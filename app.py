@@ -15,6 +15,7 @@ import gradio as gr
 from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
+from embedlab.dashboard.sides_form import EXTRA_ROWS
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
 from embedlab.dashboard.zerogpu import CONCURRENCY_ID
 from embedlab.methods import DEFAULT_TASK
@@ -172,6 +173,25 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                     # filled when the page opens (reading a model's configuration imports transformers)
                     models[side] = (model, gr.Dropdown([], value=None, label="Method", scale=2,
                                                        info="empty: the model's default", elem_id=f"{side}-method"))
+            # extra sides: rows shown one by one with "+ Add a model" (or filled by "Sweep methods")
+            every_model = list(dict.fromkeys(model_choices("base", settings)[0] + model_choices("embed", settings)[0]))
+            shown = gr.State(0)
+            side_rows, side_fields, side_removes = [], [], []
+            for i in range(EXTRA_ROWS):
+                with gr.Row(visible=False, elem_id=f"side-{i + 3}", elem_classes=["extra-side"]) as row:
+                    side_name = gr.Textbox(label=f"Side {i + 3}", placeholder="name", scale=2, min_width=70,
+                                           elem_id=f"side-{i + 3}-name")
+                    side_model = gr.Dropdown(every_model, value=None, label="Model", allow_custom_value=settings.free_models,
+                                             scale=4, min_width=120, elem_id=f"side-{i + 3}-model")
+                    side_method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=95,
+                                              elem_id=f"side-{i + 3}-method")
+                    side_chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=80)
+                    side_removes.append(gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"side-{i + 3}-remove"))
+                side_rows.append(row)
+                side_fields += [side_name, side_model, side_method, side_chat]
+            with gr.Row():
+                add_side = gr.Button("+ Add a model", size="sm", elem_id="add-side")
+                sweep = gr.Button("Sweep methods", size="sm", elem_id="sweep")
             with gr.Accordion("Advanced", open=False):
                 task = gr.Textbox(DEFAULT_TASK, label="Task instruction (e5 method, queries only)")
                 chat_template = gr.Radio(list(CHAT_TEMPLATE), value="default", label="Chat template",
@@ -210,14 +230,25 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     for side, (model, method) in models.items():
         model.change(dashboard.methods, model, method, api_name=f"{side}_methods", concurrency_limit=None)
         demo.load(dashboard.methods, model, method, api_name=False, concurrency_limit=None, show_progress="hidden")
+    form = [shown, *side_fields, *side_rows]  # what add, remove and sweep return
+    add_side.click(dashboard.add_side, [shown, *side_fields], form, api_name="add_side", concurrency_limit=None)
+    for i, button in enumerate(side_removes):
+        button.click(partial(dashboard.remove_side, i), [shown, *side_fields], form, api_name=False,
+                     concurrency_limit=None)
+    sweep.click(dashboard.sweep, models["base"][0], [models["base"][1], *form], api_name="sweep",
+                concurrency_limit=None)
+    for i in range(EXTRA_ROWS):
+        side_model, side_method = side_fields[4 * i + 1], side_fields[4 * i + 2]
+        side_model.input(dashboard.methods, side_model, side_method, api_name=False, concurrency_limit=None)
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
-               chat_template, max_length, device],
+               chat_template, max_length, device, shown, *side_fields],
               [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, *projections, downloads, results],
               api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict
               ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.status, api_name="status", concurrency_limit=None)
 
 demo.queue(default_concurrency_limit=1, max_size=64)

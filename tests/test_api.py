@@ -81,3 +81,21 @@ def test_concurrent_callers_get_their_own_results(client):
     first, second = (job.result(timeout=240) for job in jobs)
     assert first["pairs"] == mine and np.asarray(first["results"]["base"]["similarity"]).shape == (2, 2)
     assert second["pairs"] == theirs and np.asarray(second["results"]["embed"]["similarity"]).shape == (1, 1)
+
+
+def test_compare_many_json_takes_any_number_of_sides(client):
+    sides = [{"name": "gpt-logits", "model": OFFLINE[0]}, {"name": "gpt-echo", "model": OFFLINE[0], "method": "echo"},
+             {"name": "st", "model": OFFLINE[1]}]
+    result = client.predict(pairs=PAIRS, sides=sides, api_name="/compare_many_json")
+    assert result["sides"] == ["gpt-logits", "gpt-echo", "st"]
+    assert [result["results"][n]["method"] for n in result["sides"]] == ["logits", "echo", "native"]
+    two = compare(client, PAIRS)  # the same models compared two at a time give the same numbers
+    for name, side in (("gpt-logits", "base"), ("st", "embed")):
+        np.testing.assert_allclose(result["results"][name]["similarity"], two["results"][side]["similarity"], atol=1e-6)
+    again = client.predict(pairs=json.dumps(PAIRS), sides=json.dumps(sides), api_name="/compare_many_json")
+    assert all(again["results"][n]["computed"] == 0 for n in again["sides"])
+    with pytest.raises(AppError, match="the name 'st' is used twice"):
+        client.predict(pairs=PAIRS, sides=sides + [{"name": "st", "model": OFFLINE[1]}], api_name="/compare_many_json")
+    with pytest.raises(AppError, match="side 'st': method 'logits' does not apply"):
+        client.predict(pairs=PAIRS, sides=[{"name": "st", "model": OFFLINE[1], "method": "logits"}],
+                       api_name="/compare_many_json")

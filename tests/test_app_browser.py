@@ -35,17 +35,17 @@ def upload(page, path):
     page.locator("input[data-testid$='-upload-button']").set_input_files(str(path))
 
 
-def compare_and_wait(page, pairs: int):
+def compare_and_wait(page, pairs: int, sides: int = 2):
     """Compare, then wait for the verdict of `pairs` pairs and for one heatmap plot per side, each with a
     row label per question."""
     page.click("#compare")
     page.wait_for_function(
         "n => (document.querySelector('#verdict .run-line') || {}).textContent?.startsWith(n + ' pairs')",
         arg=str(pairs), timeout=COMPARE_MS)
-    page.wait_for_function("""n => {
+    page.wait_for_function("""([n, k]) => {
         const plots = [...document.querySelectorAll('#heatmaps .side-plot')];
-        return plots.length === 2 && plots.every(p => p.querySelectorAll('.ytick').length === n);
-    }""", arg=pairs)
+        return plots.length === k && plots.every(p => p.querySelectorAll('.ytick').length === n);
+    }""", arg=[pairs, sides], timeout=COMPARE_MS)
 
 
 def test_original_example_compares_side_by_side(page):
@@ -124,3 +124,25 @@ def test_a_file_dropped_on_the_table_is_read_by_embedlabs_parser(page):
     cell(page, 1, 0).get_by_text("Dropped question two?").wait_for(timeout=30_000)
     assert cell(page, 0, 1).inner_text().strip() == "First answer."
     assert cell(page, 2, 0).count() == 0  # exactly the file's two pairs
+
+
+def test_a_third_side_added_on_the_page_gets_its_own_heatmap(page):
+    """+ Add a model shows a row for a third side (name, model, method); Compare draws three heatmaps on
+    one scale and the metrics table gets a third column."""
+    page.get_by_role("button", name="Example: Original experiment (2 pairs)").click()
+    cell(page, 0, 0).get_by_text("Where is the headquarter of OpenAI?").wait_for()
+    page.click("#add-side")
+    page.locator("#side-3-name textarea").wait_for()
+    page.locator("#side-3-name textarea").fill("gpt-echo")
+    page.locator("#side-3-model input").fill("smollm2-135m-instruct")
+    page.locator("#side-3-model input").press("Enter")
+    page.wait_for_function("document.querySelector('#side-3-method input').value === 'logits'", timeout=60_000)
+    page.locator("#side-3-method input").click()
+    page.get_by_role("option", name="echo", exact=True).click()
+    compare_and_wait(page, 2, sides=3)
+    titles = page.locator("#heatmaps .side-plot .gtitle").all_text_contents()
+    assert titles[2] == "gpt-echo: smollm2-135m-instruct (echo)", titles
+    assert page.locator("#metrics table.metrics thead th").count() == 4  # the metric column and three sides
+    page.screenshot(path=str(ARTIFACTS / "browser-three-sides.png"), full_page=True)
+    page.click("#side-3-remove")
+    page.locator("#side-3-name").wait_for(state="hidden")

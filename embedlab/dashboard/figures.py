@@ -218,6 +218,9 @@ def score_distributions(comparison: Comparison) -> go.Figure:
                       title={"text": "Matching vs non-matching scores", "font": {"size": 15}},
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.12})
     names = list(comparison.sides.items())
+    if len(names) > 2:  # many sides: a tick is the side's name alone, so the names do not run into each other
+        fig.update_xaxes(tickmode="array", tickvals=[escape(f"{side}: {r.model}") for side, r in names],
+                         ticktext=[escape(side) for side, _ in names], tickangle=-30)
     return with_narrow_variant(fig, {  # each model's name on a line of its own, under its side's name
         "xaxis.tickmode": "array", "xaxis.tickvals": [escape(f"{side}: {r.model}") for side, r in names],
         "xaxis.ticktext": [f"{escape(side)}<br>{escape(r.model)}" for side, r in names],

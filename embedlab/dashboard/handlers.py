@@ -10,6 +10,7 @@ a GPU (see `zerogpu.py`). `warm_up` loads the default models behind a page that 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import threading
 import time
@@ -18,12 +19,12 @@ from pathlib import Path
 import gradio as gr
 
 from ..comparison import Comparison
-from ..sides import SideSpec, default_specs
+from ..sides import SideSpec, default_specs, specs_from_value
 from ..errors import EmbedLabError
 from ..pairs import read_pairs
 from ..session import Session, get_session
 from ..settings import Settings
-from . import choices, exports, figures, tables, views
+from . import choices, exports, figures, sides_form, tables, views
 from .zerogpu import gpu
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ def _ui_error(exc: Exception) -> gr.Error:
 
 
 @gpu
-def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], device: str | None = None,
+def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device: str | None = None,
             vectors: bool = False, progress=None) -> Comparison:
-    """Compare the sides of `specs` on `pairs`; the vectors come back only when asked for (the PCA map
+    """Compare the named sides `specs` on `pairs`; the vectors come back only when asked for (the PCA map
     needs them, `compare_json` does not), so a ZeroGPU worker sends back no more than is used."""
 
     def report(done: int, total: int, message: str) -> None:
@@ -50,7 +51,7 @@ def compute(session_name: str, pairs: list[dict], specs: dict[str, SideSpec], de
             progress((done, total) if total else 0.0, desc=message)
 
     try:
-        comparison = get_session(session_name).compare(pairs, specs["base"], specs["embed"], report, device)
+        comparison = get_session(session_name).compare(pairs, progress=report, device=device, sides=specs)
     except EmbedLabError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return comparison if vectors else comparison.without_vectors()
@@ -162,9 +163,10 @@ class Dashboard:
 
     # comparing -------------------------------------------------------------------------------------
     def compare(self, rows, base: str, base_method: str | None, embed_: str, embed_method: str | None,
-                task: str, chat_template: str, max_length: float | None, device: str,
+                task: str, chat_template: str, max_length: float | None, device: str, shown: int = 0, *extra,
                 progress=gr.Progress()):
-        """Run both sides on the table's pairs. Returns, in app.py's order of outputs: the new state, the
+        """Run every side on the table's pairs: the two classic rows and the `shown` extra rows (`extra`:
+        each row's sides_form.ROW_FIELDS values). Returns, in app.py's order of outputs: the new state, the
         verdict, the metrics table, the heatmaps' caption, SIDE_SLOTS heatmap plot updates (one shown per
         side), the score distributions, SIDE_SLOTS PCA plot updates, the result files, and the results
         column made visible."""
@@ -172,8 +174,10 @@ class Dashboard:
             pairs = tables.rows_to_pairs(rows)
             self.settings.check_pairs(pairs)
             opts = choices.options(task, chat_template, max_length)
-            specs = default_specs(SideSpec((base or "").strip(), base_method or None, opts),
-                                  SideSpec((embed_ or "").strip(), embed_method or None, opts))
+            specs = sides_form.specs_from_form(base, base_method, embed_, embed_method, opts,
+                                               sides_form.extra_rows(extra, int(shown or 0)))
+            specs = specs or list(default_specs(SideSpec((base or "").strip(), base_method or None, opts),
+                                                SideSpec((embed_ or "").strip(), embed_method or None, opts)).values())
             comparison = compute(self.session_name, [p.as_dict() for p in pairs], specs,
                                  None if device == "auto" else device, vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
@@ -211,7 +215,61 @@ class Dashboard:
             the command line's JSON result: {"pairs": [...], "results": {"base": ..., "embed": ...}}
         """
         specs = default_specs(SideSpec(base or "", base_method or None), SideSpec(embed or "", embed_method or None))
+        return compute(self.session_name, pairs, list(specs.values())).to_json()
+
+    def compare_many_json(self, pairs: list[dict] | str, sides: list[dict] | str) -> dict:
+        """Compare any number of sides (up to 8) on question/answer pairs.
+
+        Args:
+            pairs: a list of {"question", "answer"} objects, or that list as a JSON string
+            sides: a list of {"name", "model", "method"?, "task"?, "chat_template"?, "max_length"?} objects
+                (method empty: the model's default), or that list as a JSON string
+        Returns:
+            the command line's JSON result: {"pairs": [...], "sides": [names], "results": {name: ...}}
+        """
+        try:
+            specs = specs_from_value(json.loads(sides) if isinstance(sides, str) else sides)
+        except json.JSONDecodeError as exc:
+            raise gr.Error(f"sides: not valid JSON ({exc.msg})", print_exception=False) from None
+        except EmbedLabError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
         return compute(self.session_name, pairs, specs).to_json()
+
+    # sides on the page -----------------------------------------------------------------------------
+    def _form(self, shown: int, rows: list[dict]) -> tuple:
+        """The extra rows' outputs: how many are shown, each row's values (a method list offers what fits
+        its row's model), each row's visibility."""
+        rows = rows + [{}] * (sides_form.EXTRA_ROWS - len(rows))
+        values = []
+        for row in rows:
+            model = row.get("model")
+            offered = choices.method_choices(model, self.settings)[0] if model else []
+            values += [gr.update(value=row.get("name") or ""), gr.update(value=model),
+                       gr.update(choices=offered, value=row.get("method")),
+                       gr.update(value=row.get("chat_template") or "default")]
+        return (shown, *values, *[gr.update(visible=i < shown) for i in range(sides_form.EXTRA_ROWS)])
+
+    def add_side(self, shown: int, *values) -> tuple:
+        """One more extra row (up to MAX_SIDES sides in all)."""
+        shown = int(shown or 0)
+        if shown >= sides_form.EXTRA_ROWS:
+            gr.Warning(f"at most {sides_form.EXTRA_ROWS + 2} sides")
+        return self._form(min(shown + 1, sides_form.EXTRA_ROWS), sides_form.extra_rows(values, min(shown + 1, sides_form.EXTRA_ROWS)))
+
+    def remove_side(self, index: int, shown: int, *values) -> tuple:
+        """Extra row `index` removed; the rows under it move up."""
+        rows = sides_form.extra_rows(values, int(shown or 0))
+        del rows[index:index + 1]
+        return self._form(len(rows), rows)
+
+    def sweep(self, base: str) -> tuple:
+        """Every method valid for the base GPT, one side each (the base row takes the first), beside the
+        embedding model: the base row's method, then the extra rows' outputs."""
+        try:
+            method, rows = sides_form.sweep_form((base or "").strip(), self.settings)
+        except EmbedLabError as exc:
+            raise _ui_error(exc) from None
+        return (gr.update(value=method), *self._form(len(rows), rows))
 
     def status(self) -> dict:
         """What this server holds: models loaded (and how often each was loaded), the cache, the devices.

@@ -39,9 +39,13 @@ def verdict_html(comparison: Comparison) -> str:
 
 
 def metrics_html(comparison: Comparison) -> str:
-    """Every side's metrics in one table; the best value of each higher-is-better row is bold and marked."""
-    sides = comparison.sides
-    head = "".join(f"<th>{_e(name)}<br><span class='model'>{_e(r.model)}</span><br>"
+    """Every side's metrics in one table, a column per side; the best value of each higher-is-better row is
+    bold and marked. With more than two sides it is a leaderboard: columns best first (`metrics.rank`)."""
+    ranking = comparison.ranking()
+    order = ranking if len(ranking) > 2 else list(comparison.sides)
+    sides = {name: comparison.sides[name] for name in order}
+    place = {name: f"#{ranking.index(name) + 1} " if len(ranking) > 2 else "" for name in sides}
+    head = "".join(f"<th>{place[name]}{_e(name)}<br><span class='model'>{_e(r.model)}</span><br>"
                    f"<span class='method'>{_e(r.method)}, dim {r.dim}</span></th>" for name, r in sides.items())
     rows = []
     for metric in METRIC_NAMES:

@@ -1,0 +1,56 @@
+"""The page's sides form: extra rows <-> SideSpecs, adding, removing and sweeping rows (no model runs;
+the sweep reads the GGUF base's traits without opening it)."""
+
+import gradio as gr
+import pytest
+
+from embedlab.dashboard import sides_form
+from embedlab.dashboard.handlers import Dashboard
+from embedlab.prompts import Options
+from embedlab.session import Session, register
+from embedlab.settings import Settings
+from embedlab.sides import SideSpec
+
+GPT = "smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="module")
+def dashboard():
+    from embedlab.cache import EmbeddingCache
+
+    register("sides-form", Session(cache=EmbeddingCache(use_disk=False), settings=Settings()))
+    return Dashboard("sides-form")
+
+
+def flat(rows: list[dict]) -> list:
+    rows = rows + [{}] * (sides_form.EXTRA_ROWS - len(rows))
+    return [row.get(field) for row in rows for field in sides_form.ROW_FIELDS]
+
+
+def test_only_the_classic_rows_mean_the_classic_sides():
+    assert sides_form.specs_from_form("a", None, "b", None, Options(), []) is None
+
+
+def test_extra_rows_become_named_sides_with_their_chat_template():
+    rows = sides_form.extra_rows(flat([{"name": " x ", "model": "m", "method": "mean", "chat_template": "on"},
+                                       {"name": "", "model": "n", "method": None, "chat_template": "default"}]), 2)
+    specs = sides_form.specs_from_form("a", "logits", "b", "", Options(max_length=64), rows)
+    assert [s.name for s in specs] == ["base", "embed", "x", "side 4"]
+    assert specs[2] == SideSpec("m", "mean", Options(max_length=64, chat_template=True), "x")
+    assert specs[3].options.chat_template is None and specs[3].method is None
+
+
+def test_adding_removing_and_sweeping_rows(dashboard):
+    shown, *rest = dashboard.add_side(0, *flat([]))
+    assert shown == 1 and [u["visible"] for u in rest[-sides_form.EXTRA_ROWS:]] == [True] + [False] * 5
+    rows = [{"name": "one", "model": GPT, "method": "mean", "chat_template": "on"},
+            {"name": "two", "model": GPT, "method": "echo", "chat_template": "default"}]
+    shown, *rest = dashboard.remove_side(0, 2, *flat(rows))
+    assert shown == 1 and rest[0]["value"] == "two" and rest[2]["value"] == "echo"
+    assert "echo" in rest[2]["choices"] or ("echo", "echo") in rest[2]["choices"]
+    method, shown, *rest = dashboard.sweep(GPT)
+    assert method["value"] == "logits" and shown == 5
+    names = [rest[i * len(sides_form.ROW_FIELDS)]["value"] for i in range(shown)]
+    assert names == ["last-token", "mean", "e5", "prompteol", "echo"]
+    with pytest.raises(gr.Error, match="unknown model"):
+        dashboard.sweep("no such model")
