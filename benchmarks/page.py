@@ -30,13 +30,15 @@ demo.launch()
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free loopback port (the tests' app helpers use it too)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether `url` answers 200 now."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
@@ -46,7 +48,7 @@ def _answers(url: str) -> bool:
 
 def served_after(script: Path, cache_dir: Path, timeout: float = 300) -> float:
     """Seconds from launching `python script` until its page config is served; the process is then stopped."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "EMBEDLAB_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}
@@ -54,7 +56,7 @@ def served_after(script: Path, cache_dir: Path, timeout: float = 300) -> float:
     proc = subprocess.Popen([sys.executable, str(script)], cwd=script.parent, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while not _answers(f"http://127.0.0.1:{port}/config"):
+        while not answers(f"http://127.0.0.1:{port}/config"):
             if proc.poll() is not None or time.perf_counter() - began > timeout:
                 raise RuntimeError(f"{script.name} did not serve its page (exit {proc.poll()})")
             time.sleep(0.05)

@@ -6,32 +6,18 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from benchmarks.page import answers, free_port  # one copy of the start-up probes
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 START_SECONDS = 180
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "config", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @contextlib.contextmanager
@@ -48,7 +34,7 @@ def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS,
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
-            while not _answers(url):
+            while not answers(url + "config"):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     tail = log_path.read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"app.py did not start (exit {proc.poll()}):\n{tail}")
