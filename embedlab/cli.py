@@ -139,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
     c.add_argument("--max-pairs", type=int, help="most pairs to read (default: EMBEDLAB_MAX_PAIRS, else 256)")
     c.add_argument("--fast", action="store_true",
-                   help="int8 fast mode on x86 CPUs: about 1.8x faster, vectors approximate (ranking kept)")
+                   help="int8 fast mode on x86 CPUs: 1.35-1.8x faster by CPU (see README), vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
     c.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
     c.set_defaults(run=cmd_compare)
