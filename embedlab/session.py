@@ -35,7 +35,8 @@ class Session:
         if max_pairs is not None:
             self.settings = replace(self.settings, max_pairs=max_pairs)
         self.cache = cache if cache is not None else EmbeddingCache()
-        self.registry = registry if registry is not None else shared_registry(*self.settings.permissions)
+        allow_hub, allow_paths = self.settings.permissions
+        self.registry = registry if registry is not None else shared_registry(allow_hub=allow_hub, allow_paths=allow_paths)
         self.device = device
         self.dtype = dtype
         self.compute_lock = threading.Lock()
