@@ -2,8 +2,9 @@
 
 Every setting a person can get wrong is checked here, before any model loads, and each mistake is a
 `TuneError` of one line. `TuneCancelled` is what a cancel (the caller's `threading.Event`) ends with.
-The defaults are the measured choice for a 2-core CPU (see `benchmarks/tune.py`): train the top
-layers of the model on top of its frozen lower part, whose hidden states are computed once and kept.
+The defaults are the measured choice for a 2-core CPU (`python -m benchmarks.tune --strategies`): the
+weights of the top 2 layers train on top of the frozen lower part, whose hidden states are computed
+once and kept; logit scale 50 (e5's temperature 0.02) beat 20 on held-out pairs at every step count.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class TuneConfig:
     batch: int = 16  # pairs per step; the other pairs of a batch are each pair's negatives
     lr: float | None = None  # learning rate (None: the strategy's own)
     scale: float = 50.0  # cosine similarity x scale are the logits of the loss (1 / temperature; e5's 0.02)
-    layers: int | None = 4  # train the top N layers (None: all of them)
+    layers: int | None = 2  # train the top N layers (None: all of them)
     lora_rank: int = 0  # 0: train those layers' weights; N: LoRA adapters of rank N on their linear layers
     max_length: int = 128  # tokens per text in training (evaluation reads whole texts)
     task: str = DEFAULT_TASK  # the e5 method's instruction for queries
