@@ -244,3 +244,13 @@ def test_a_shared_prefix_run_once_gives_the_same_vectors(mistral, layers):
         trainable.share_prefix = False
         whole = trainable.vectors(range(6))
     torch.testing.assert_close(once, whole, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cuda
+def test_lora_in_bf16_autocast_on_cuda(mistral, tmp_path):
+    config = replace(QUICK, method="e5", layers=None, lora_rank=4)  # checkpointing on by default on CUDA
+    result = tune(PAIRS, str(mistral), str(tmp_path / "tuned"), config, device="cuda")
+    reloaded = load(result.out, device="cuda")
+    assert reloaded.dtype == "bfloat16" and result.info["device"] == "cuda"
+    heldout = [PAIRS[i] for i in result.split.heldout]
+    np.testing.assert_allclose(compare_side(reloaded, heldout).vectors, result.after.vectors, rtol=1e-2, atol=1e-2)
