@@ -101,8 +101,9 @@ def through_app(client: Client, case: Case, tmp_path: Path):
                               embed_method=case.embed_method, api_name="/compare_json")
     if case.device:  # only the dashboard's Compare takes a device
         rows = {"headers": ["question", "answer"], "data": [[p["question"], p["answer"]] for p in case.pairs]}
+        no_extra_sides = [0] + ["", None, None, "default"] * 6  # rows shown, then each extra row's fields
         return client.predict(rows, case.base, case.base_method or None, case.embed, case.embed_method or None,
-                              "", "default", 0, case.device, api_name="/compare")
+                              "", "default", 0, case.device, *no_extra_sides, api_name="/compare")
     return client.predict(pairs=case.pairs, base=case.base, base_method=case.base_method, embed=case.embed,
                           embed_method=case.embed_method, api_name="/compare_json")
 
