@@ -2,10 +2,11 @@
 
 Two sets, each split 80/20 by seed 0 (`embedlab.tuning.split_pairs`), every figure on the held-out
 pairs only: the 100 real question/answer pairs (`assets/qa-100.csv`), and the same pairs with long
-answers: each answer followed by paragraphs of EmbedLab's own module docstrings, about 350 tokens in
-all, so that the answer is a small part of a long passage (training reads the first `max_length`
-tokens of it, evaluation the whole). "Before" is the base model with the tuned method, "after" the
-tuned folder as any EmbedLab entry point loads it. The target: held-out AUC >= 0.93 and top-1 >= 0.50
+answers: each answer followed by paragraphs of EmbedLab's own module docstrings, 340-620 tokens in all
+(median about 420), so that the answer is a small part of a long passage (training reads the first
+`max_length` tokens of it, evaluation the whole); the long set is tuned with `e5` and with `mean`.
+"Before" is the base model with the tuned method, "after" the tuned folder as any EmbedLab entry
+point loads it. The target: held-out AUC >= 0.93 and top-1 >= 0.50
 on the 100 pairs within 2 minutes of training. `repeats` > 1 tunes the 100 pairs again with seeds
 1, 2, ... (other splits) to show the spread; the target is judged on seed 0.
 
@@ -84,26 +85,32 @@ def tuned(base: str, pairs: list[Pair], config: TuneConfig) -> dict:
             "heldout": len(result.split.heldout), "trained": result.info["trained"]}
 
 
-def run(base: str, repeats: int, minutes: float = 2.0, steps: int | None = None, config: TuneConfig | None = None) -> dict:
-    """Item 10's record; `steps` (with `minutes`, whichever ends first) for a toy-size run."""
+def run(base: str, repeats: int, minutes: float = 2.0, steps: int | None = None, config: TuneConfig | None = None,
+        long_methods: tuple[str, ...] = ("e5", "mean")) -> dict:
+    """Item 10's record; `steps` (with `minutes`, whichever ends first) for a toy-size run. The long set is
+    tuned once per method of `long_methods`: the last token after a long passage is another matter than
+    the mean over it."""
+    import torch
+
     config = replace(config or TuneConfig(), minutes=minutes, steps=steps, seed=0, holdout=0.2)
     qa = read_pairs(QA)
     runs = [tuned(base, qa, replace(config, seed=seed)) for seed in range(max(1, repeats))]
-    long = tuned(base, long_pairs(qa), config)
+    longs = {method: tuned(base, long_pairs(qa), replace(config, method=method)) for method in long_methods}
     first = runs[0]
-    import torch
-
     checks = {"torch_threads": torch.get_num_threads(), **{f"qa_{key}": value for key, value in first.items()}}
-    checks |= {f"long_{key}": value for key, value in long.items() if key != "trained"}
+    for method, long in longs.items():
+        checks |= {f"long_{method}_{key}": value for key, value in long.items() if key != "trained"}
     if len(runs) > 1:
         checks["qa_after_auc_by_seed"] = ",".join(str(r["after_auc"]) for r in runs)
         checks["qa_after_top1_by_seed"] = ",".join(str(r["after_top1"]) for r in runs)
+    note = (f"held-out AUC {first['before_auc']} -> {first['after_auc']}, top-1 {first['before_top1']} -> "
+            f"{first['after_top1']} in {first['seconds']} s")
+    for method, long in longs.items():
+        note += (f"; long answers ({method}) AUC {long['before_auc']} -> {long['after_auc']}, top-1 "
+                 f"{long['before_top1']} -> {long['after_top1']} in {long['seconds']} s")
     record = item(10, f"fine-tune {base} ({config.method}, {first['trained']}) on 80 of 100 pairs",
                   "the base model, same method", f"the tuned folder after <= {minutes:g} min",
-                  "held-out AUC >= 0.93 and top-1 >= 0.50 within 2 min", False, checks=checks,
-                  note=f"held-out AUC {first['before_auc']} -> {first['after_auc']}, top-1 {first['before_top1']} -> "
-                       f"{first['after_top1']} in {first['seconds']} s; long answers AUC {long['before_auc']} -> "
-                       f"{long['after_auc']}, top-1 {long['before_top1']} -> {long['after_top1']} in {long['seconds']} s")
+                  "held-out AUC >= 0.93 and top-1 >= 0.50 within 2 min", False, checks=checks, note=note)
     record["holds"] = first["after_auc"] >= 0.93 and first["after_top1"] >= 0.5 and minutes <= 2
     return record
 
