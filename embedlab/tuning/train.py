@@ -5,8 +5,9 @@ Each step takes `batch` training pairs (shuffled each epoch by the seed; the las
 epoch is dropped), embeds their questions (as queries) and answers (as passages) with the trainable
 model, and takes one AdamW step on the symmetric InfoNCE loss (a short linear warm-up, gradients
 clipped at norm 1). It stops after `steps` steps or `minutes` of training, whichever comes first; the
-time spent preparing (tokenising, the frozen part's one-time pass) counts. With a step count that ends
-first, the same seed gives the same weights. `progress(step, loss, elapsed)` is called after every
+time spent preparing (tokenising, the frozen part's one-time pass) counts, and a budget that ends
+before the first step is a TuneError. With a step count that ends first, the same seed gives the
+same weights. `progress(step, loss, elapsed)` is called after every
 step; `cancel` is checked before every step and between the preparing pass's batches.
 """
 
