@@ -46,6 +46,16 @@ def answers(url: str) -> bool:
         return False
 
 
+def stop(proc: subprocess.Popen, grace: float) -> None:
+    """Ask a process to end; kill it if it has not within `grace` seconds (the tests' app helpers use it too)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def served_after(script: Path, cache_dir: Path, timeout: float = 300) -> float:
     """Seconds from launching `python script` until its page config is served; the process is then stopped."""
     port = free_port()
@@ -62,12 +72,7 @@ def served_after(script: Path, cache_dir: Path, timeout: float = 300) -> float:
             time.sleep(0.05)
         return time.perf_counter() - began
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
 
 
 def run(repeats: int, cache_dir: Path | None = None) -> dict:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.page import answers, free_port  # one copy of the start-up probes
+from benchmarks.page import answers, free_port, stop  # one copy of the start-up probes
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -41,12 +41,7 @@ def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS,
                 time.sleep(0.5)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, 20)
 
 
 def launch_chromium(playwright):
