@@ -1,6 +1,6 @@
 """The embedding cache: a bounded in-memory LRU in front of a SQLite store on disk.
 
-Keys are made by `cache_key()` from everything that changes a vector (model fingerprint, dtype,
+Keys are made by `text_keys()` / `cache_key()` from everything that changes a vector (model fingerprint, dtype,
 method, resolved options, role, exact text). Vectors are stored as float32 with a CRC so a torn or
 corrupt row is never served. If the folder cannot be written, the cache keeps working in memory and
 says so once in `disk_error`. What to compute and how is the caller's business.
@@ -18,6 +18,7 @@ import time
 import zlib
 from collections import OrderedDict
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -37,10 +38,28 @@ def cache_dir() -> Path:
     return Path(base) / "embedlab"
 
 
-def cache_key(**parts) -> str:
-    """A stable key from JSON-serialisable parts (model fingerprint, method, options, role, text…)."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+def text_keys(**parts) -> Callable[[str, str], str]:
+    """Keys for many texts that share every part but the text and its role: `keyer(role, text)`.
+
+    The shared parts are serialised and hashed once; each text only extends a copy of that hash, so a
+    thousand keys cost a thousand short hashes (a cached re-run of a sweep is mostly key making).
+    Role and text are written with their lengths in front, so no text can pass for another role.
+    """
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    shared = hashlib.sha256(b"%d:" % len(blob) + blob)
+
+    def keyer(role: str, text: str) -> str:
+        h = shared.copy()
+        r, t = role.encode("utf-8"), text.encode("utf-8")
+        h.update(b"%d:%s%d:%s" % (len(r), r, len(t), t))
+        return h.hexdigest()
+
+    return keyer
+
+
+def cache_key(role: str = "", text: str = "", **parts) -> str:
+    """The key of one text: the same as `text_keys(**parts)(role, text)`."""
+    return text_keys(**parts)(role, text)
 
 
 class EmbeddingCache:

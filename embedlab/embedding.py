@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .backends import Backend, Item
-from .cache import EmbeddingCache, cache_key
+from .cache import EmbeddingCache, text_keys
 from .errors import EmbedLabError
 from .methods import Method, Role, check_method
 from .prompts import Options
@@ -42,8 +42,8 @@ def resolve(backend: Backend, method: str | None, options: Options | None) -> tu
 def keys_for(backend: Backend, method: Method, options: Options, texts: Sequence[str], roles: Sequence[Role]):
     base = {"model": backend.fingerprint, "dtype": backend.dtype, "method": method.name.value,
             "options": options.as_dict()}
-    return [cache_key(**base, role=(role.value if method.roles else ""), text=text)
-            for text, role in zip(texts, roles)]
+    keyer = text_keys(**base)
+    return [keyer(role.value if method.roles else "", text) for text, role in zip(texts, roles)]
 
 
 def batches(items: list[tuple[int, Item]], batch_size: int, batch_tokens: int) -> list[list[tuple[int, Item]]]:
