@@ -208,3 +208,15 @@ def test_the_key_is_sent_and_never_shown(server, monkeypatch, caplog, tmp_path):
     assert not any(secret in text for text in shown)
     cache.close()
     assert all(secret.encode() not in path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+
+
+def test_without_infinity_the_server_tests_fail_in_ci_and_skip_elsewhere(monkeypatch, tmp_path):
+    import remoteservers
+
+    monkeypatch.setattr(remoteservers, "INFINITY", tmp_path / "absent" / "infinity_emb")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="setup-infinity.sh"):
+        remoteservers.need_infinity()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="setup-infinity.sh"):
+        remoteservers.need_infinity()
