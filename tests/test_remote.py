@@ -213,7 +213,7 @@ def test_the_key_is_sent_and_never_shown(server, monkeypatch, caplog, tmp_path):
 def test_without_infinity_the_server_tests_fail_in_ci_and_skip_elsewhere(monkeypatch, tmp_path):
     import remoteservers
 
-    monkeypatch.setattr(remoteservers, "INFINITY", tmp_path / "absent" / "infinity_emb")
+    monkeypatch.setattr(remoteservers.infinity, "INFINITY", tmp_path / "absent" / "infinity_emb")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="setup-infinity.sh"):
         remoteservers.need_infinity()
