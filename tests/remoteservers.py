@@ -40,6 +40,7 @@ class FakeServer:
         self.model, self.dim = model, dim
         self.fail_first = 0  # answer this many POSTs with HTTP 500 first
         self.fail_status = 500
+        self.retry_after = None  # a Retry-After header on failed answers (seconds, as text)
         self.echo_auth = False  # failed answers repeat the Authorization header (a careless server)
         self.delay = 0.0  # seconds before each POST's answer
         self.change_dim_after = None  # answers after this many use dim + 1
@@ -63,9 +64,11 @@ class FakeServer:
             def log_message(self, *args):  # quiet
                 pass
 
-            def _answer(self, status: int, body: dict | str) -> None:
+            def _answer(self, status: int, body: dict | str, retry_after: str | None = None) -> None:
                 data = (body if isinstance(body, str) else json.dumps(body)).encode()
                 self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -96,7 +99,7 @@ class FakeServer:
             def _reply(self, body: dict, count: int) -> None:
                 if count <= server.fail_first:
                     echo = {"received": self.headers.get("Authorization")} if server.echo_auth else {}
-                    return self._answer(server.fail_status, {"error": "overloaded", **echo})
+                    return self._answer(server.fail_status, {"error": "overloaded", **echo}, server.retry_after)
                 if body.get("model") != server.model:
                     return self._answer(404, {"error": f"model {body.get('model')!r} not found"})
                 if server.not_embeddings:

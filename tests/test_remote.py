@@ -137,6 +137,15 @@ def test_500s_then_success_is_retried(server):
 
 
 @pytest.mark.slow
+def test_a_429_waits_as_long_as_the_server_asks(server):
+    backend = backend_for(server.name())
+    server.fail_first, server.fail_status, server.retry_after = len(server.posts) + 1, 429, "1.5"
+    start = time.perf_counter()
+    np.testing.assert_array_equal(embed(backend, ["a"]).vectors, expected(["a"]))
+    assert time.perf_counter() - start >= 1.5  # not FAST.backoff's 0.01 s
+
+
+@pytest.mark.slow
 def test_a_server_that_keeps_failing_is_a_clear_error(server):
     backend = backend_for(server.name())
     server.fail_first = 100
