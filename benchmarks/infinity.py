@@ -40,7 +40,7 @@ def running_infinity(log_dir: Path, port: int | None = None):
     log_path = Path(log_dir) / "infinity.log"
     url = f"http://127.0.0.1:{port}/v1"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=log_dir, env=env, stdout=log, stderr=subprocess.STDOUT)  # its cache folder there
         try:
             deadline = time.monotonic() + START_SECONDS
             while not answers(url + "/models"):

@@ -43,6 +43,15 @@ def test_a_remote_model_takes_the_methods_a_server_honours():
         info.method("logits")
 
 
+def test_the_dashboard_says_how_a_server_honours_each_method():
+    from embedlab.dashboard.choices import method_choices
+    from embedlab.methods import METHODS
+
+    offered, default, note = method_choices("http://127.0.0.1:9/v1#m", Settings())
+    assert [value for _, value in offered] == ["native", "e5"] and default == "native" and note == ""
+    assert all(METHODS[value].served in label for label, value in offered)
+
+
 def test_hosted_mode_allows_only_listed_endpoints(monkeypatch):
     monkeypatch.setenv("EMBEDLAB_HOSTED", "1")
     monkeypatch.setenv("EMBEDLAB_ALLOWED_ENDPOINTS", "http://10.0.0.5:7997/v1/, https://e.example/v1")

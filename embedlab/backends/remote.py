@@ -106,13 +106,15 @@ class RemoteBackend(Backend):
         return f"RemoteBackend({self.url}#{self.model})"
 
     # errors ----------------------------------------------------------------------------------------
-    def _clean(self, text: str) -> str:
-        """`text` (a server's words) cut short, with the key blotted out should the server echo it."""
-        text = " ".join(str(text).split())[:200]
-        return text.replace(self._secret, "***") if self._secret else text
+    @staticmethod
+    def _words(text: str) -> str:
+        """A server's words, on one line and cut short."""
+        return " ".join(str(text).split())[:200]
 
     def _fail(self, message: str) -> RemoteError:
-        return RemoteError(f"{self.url}: {self._clean(message)}")
+        """A one-line error; the key is blotted out should the server have repeated it."""
+        message = f"{self.url}: {message}"
+        return RemoteError(message.replace(self._secret, "***") if self._secret else message)
 
     # requests --------------------------------------------------------------------------------------
     def _send(self, method: str, path: str, body: dict | None = None, retries: int | None = None) -> httpx.Response:
@@ -126,11 +128,12 @@ class RemoteBackend(Backend):
                 raise self._fail(f"no answer within {self.config.timeout:g} s (a slow or overloaded server; "
                                  "raise EMBEDLAB_REMOTE_TIMEOUT or lower EMBEDLAB_REMOTE_BATCH)") from None
             except httpx.TransportError as exc:  # refused, reset, DNS: the server is down or went away
-                problem = f"cannot reach the server ({type(exc).__name__}: {exc or 'connection lost'}); is it running?"
+                problem = (f"cannot reach the server ({type(exc).__name__}: {self._words(exc) or 'connection lost'}); "
+                           "is it running?")
             else:
                 if response.status_code not in RETRY_STATUS:
                     return response
-                problem = f"HTTP {response.status_code}: {response.text}"
+                problem = f"HTTP {response.status_code}: {self._words(response.text)}"
                 after = response.headers.get("retry-after", "")
                 wait = min(float(after), 30.0) if after.replace(".", "", 1).isdigit() else wait
             if attempt < retries:
@@ -143,8 +146,8 @@ class RemoteBackend(Backend):
             return self._fail(f"HTTP {response.status_code}: the server refused the API key "
                               f"(set {' or '.join(key_variables(self.url))})")
         if response.status_code == 404 and "model" in response.text.lower():
-            return self._fail(f"the server does not serve the model {self.model!r}: {response.text}")
-        return self._fail(f"HTTP {response.status_code}: {response.text}")
+            return self._fail(f"the server does not serve the model {self.model!r}: {self._words(response.text)}")
+        return self._fail(f"HTTP {response.status_code}: {self._words(response.text)}")
 
     def served_models(self) -> list[str] | None:
         """The model ids the server lists at /models (None where it has no such list); one try only."""
