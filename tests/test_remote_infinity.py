@@ -121,3 +121,15 @@ def test_a_server_killed_mid_run_is_a_clear_error_and_nothing_is_cached(tmp_path
             killer.join()
         assert 4 <= backend.requests < 101  # it was killed mid-run, not before or after
         assert cache.stats()["disk_vectors"] == 0
+
+
+def test_the_benchmark_runs_at_toy_size(tmp_path):
+    from remoteservers import need_infinity
+
+    need_infinity()
+    run = subprocess.run([sys.executable, "-m", "benchmarks.remote", "--texts", "24", "--repeats", "1"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    record = json.loads(run.stdout)
+    assert record["item"] == 11 and record["ratio"] > 0 and record["checks"]["max_abs_diff"] <= 1e-5
+    assert "texts/s" in run.stderr
