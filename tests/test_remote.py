@@ -17,6 +17,7 @@ from embedlab.embedding import embed
 from embedlab.errors import EmbedLabError, MethodError, ModelUnavailableError, RemoteError, UnknownModelError
 from embedlab.fingerprints import remote_fingerprint
 from embedlab.methods import E5_QUERY, DEFAULT_TASK, Role
+from embedlab.prompts import Options
 from embedlab.settings import Settings
 from embedlab.sources import inspect, split_remote
 from remoteservers import FakeServer, expected
@@ -115,6 +116,9 @@ def test_vectors_come_back_in_order_in_bounded_requests(server):
     assert sorted(t for post in posts for t in post) == sorted(texts)
     assert all(len(post) <= FAST.batch and (len(post) == 1 or sum(map(len, post)) <= FAST.batch_chars) for post in posts)
     assert backend.fingerprint == remote_fingerprint(server.url, server.model, server.dim)
+    for length in (128, 4096):
+        with pytest.raises(EmbedLabError, match="max length cannot be set for a remote model"):
+            embed(backend, texts, options=Options(max_length=length))
 
 
 @pytest.mark.slow

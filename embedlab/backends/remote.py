@@ -30,7 +30,7 @@ from . import Backend, Item
 
 KEY_VARIABLE = "EMBEDLAB_API_KEY"
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-NOMINAL_MAX_LENGTH = 512  # the server truncates by its own limit; this only fills the cache key's field
+NO_LIMIT = 2**31 - 1  # EmbedLab sets no max length (the server truncates by its own): any asked for is an error
 
 
 def _env_number(name: str, default, kind=int):
@@ -208,7 +208,7 @@ def open_remote(info: ModelInfo, config: RemoteConfig | None = None) -> RemoteBa
     url, model = split_remote(info.source.location)
     config = config or RemoteConfig.from_env()
     backend = RemoteBackend(url=url, model=model, config=config, name=info.name, fingerprint="", traits=info.traits,
-                            device="remote", dtype="float32", max_length=NOMINAL_MAX_LENGTH,
+                            device="remote", dtype="float32", max_length=NO_LIMIT,
                             default_method=info.default_method, batch_size=config.batch * config.in_flight * 4,
                             batch_tokens=2**62, info={"source": "remote", "location": url, "model": model})
     try:
