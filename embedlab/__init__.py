@@ -3,7 +3,7 @@
 The Python API in four calls:
 
     import embedlab
-    base = embedlab.load_model("smollm2-135m-instruct")         # preset, Hub id, folder or .gguf
+    base = embedlab.load_model("smollm2-135m-instruct")         # preset, Hub id, folder, .gguf or URL#MODEL
     vectors = embedlab.embed_texts(base, ["What is GPU?"], method="logits").vectors
     pairs = embedlab.read_pairs("pairs.csv")                     # CSV, TSV, JSONL or JSON
     result = embedlab.compare_pairs(pairs, base="smollm2-135m-instruct", embed="all-minilm-l6-v2")
@@ -24,7 +24,7 @@ _EXPORTS = {
     "comparison": ("Comparison", "SideResult", "compare", "compare_side"),
     "embedding": ("Embedded", "embed"),
     "errors": ("DeviceError", "EmbedLabError", "MethodError", "ModelUnavailableError", "PairsError",
-               "SideError", "UnknownModelError"),
+               "RemoteError", "SideError", "UnknownModelError"),
     "methods": ("METHODS", "Role"),
     "metrics": ("Metrics",),
     "pairs": ("Pair", "make_pairs", "parse_pairs", "read_pairs"),

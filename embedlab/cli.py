@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from .backends.remote import KEY_VARIABLE
 from .errors import EmbedLabError, SideError
 from .methods import DEFAULT_TASK, METHODS
 from .pairs import read_pairs
@@ -18,6 +19,7 @@ from .presets import PRESETS, default_pair
 from .prompts import Options
 from .report import table
 from .settings import Settings
+from .sources import REMOTE_EXAMPLE
 from .sides import MAX_SIDES, SideSpec, parse_side, sweep, with_side_option
 from .tuning.config import TuneConfig, trainable_methods
 from .tuning.split import split_pairs
@@ -37,6 +39,11 @@ def cmd_models(args) -> int:
     print("\nMethods:")
     for name, method in METHODS.items():
         print(f"  {name:11} {method.summary}\n              source: {method.source}")
+    print(f"\nRemote models: URL#MODEL, URL the base in front of /embeddings on an OpenAI-compatible server "
+          f"(e.g. {REMOTE_EXAMPLE});\nthe API key from {KEY_VARIABLE}_<HOST> or {KEY_VARIABLE}. Methods a server honours:")
+    for name, method in METHODS.items():
+        if method.served:
+            print(f"  {name:11} {method.served}")
     return 0
 
 

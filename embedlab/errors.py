@@ -27,3 +27,7 @@ class DeviceError(EmbedLabError):
 
 class SideError(EmbedLabError):
     """The sides of a comparison are malformed: unnamed, named twice, too many."""
+
+
+class RemoteError(EmbedLabError):
+    """An embeddings server failed, or answered something EmbedLab cannot use."""

@@ -1,10 +1,11 @@
 """Fingerprints: the identity of a model's weights, which every cached vector is keyed on.
 
 A local model is identified by the SHA-256 of its files (sizes and dates only past 1 GiB of files); a
-Hub model by its revision. Hashing 100 MB files takes a second at every start, so each file's digest
-is kept in `fingerprints.json` in EmbedLab's cache folder, under its path, size and modification time:
-a file that changes in any of those is hashed again. What a model folder holds is `loading.py`'s
-business; where the vectors are stored is `cache.py`'s.
+Hub model by its revision; a remote model by its endpoint, served model name and vectors' dimension (a
+server's weights cannot be hashed from here). Hashing 100 MB files takes a second at every start, so
+each file's digest is kept in `fingerprints.json` in EmbedLab's cache folder, under its path, size and
+modification time: a file that changes in any of those is hashed again. What a model folder holds is
+`loading.py`'s business; where the vectors are stored is `cache.py`'s.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def file_digest(path: Path) -> str:
         memo[str(path)] = {"stamp": stamp, "sha256": digest}
         _write_memo(memo_path, memo)
     return digest
+
+
+def remote_fingerprint(url: str, served_model: str, dim: int) -> str:
+    """Identity of a model behind an embeddings server: never equal to a local model's."""
+    return f"remote:{url.rstrip('/')}#{served_model}:{dim}"
 
 
 def fingerprint(kind: str, location: str, revision: str | None = None) -> str:

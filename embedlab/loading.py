@@ -1,4 +1,4 @@
-"""Loading models: from a preset, a Hub id, a model folder or a .gguf file, into a backend.
+"""Loading models: from a preset, a Hub id, a model folder, a .gguf file or a remote server, into a backend.
 
 `load()` builds the backend on the chosen device from the model's inspection (`sources.inspect`),
 so it agrees with what the method checks were made against. A GGUF file is dequantised once and kept as a safetensors folder in EmbedLab's cache,
@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from . import fastmode
+from .backends import Backend
 from .backends.transformers_backend import TransformersBackend
 from .cache import cache_dir
 from .devices import choose_device, choose_dtype, dtype_name
@@ -65,11 +66,15 @@ def converted_gguf(path: Path, digest: str) -> Path:
 
 
 def load(model: str | ModelInfo, device: str | None = None, dtype: str | None = None, allow_hub: bool = True,
-         allow_paths: bool = True, trust_remote_code: bool = False, fast: bool = False) -> TransformersBackend:
+         allow_paths: bool = True, trust_remote_code: bool = False, fast: bool = False) -> Backend:
     """Load `model` (a name, or its inspection) onto a device, ready to embed; `fast` for int8 on a CPU."""
     from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     info = model if isinstance(model, ModelInfo) else inspect(model, allow_hub=allow_hub, allow_paths=allow_paths)
+    if info.source.kind == "remote":  # a server computes the vectors: no device, dtype or weights here
+        from .backends.remote import open_remote
+
+        return open_remote(info)
     source, name = info.source, info.name
     device = choose_device(device)
     torch_dtype = choose_dtype(device, dtype)

@@ -6,7 +6,8 @@ appended, whether it pools over the second copy of an echoed text, its pooling (
 `pooling.POOLING`, or MODEL_POOLING for the model's own sentence-transformers pipeline) and whether
 the LM head projects the pooled state. `prompts.py` applies the input side, the backend the output
 side, and neither ever tests a method's name. Which methods a model can take follows from its
-`Traits` (see `sources.py`).
+`Traits` (see `sources.py`); a model behind a remote server takes only those that say how a server
+honours them (`served`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Traits:
     causal: bool  # decoder-only: each position sees only the tokens before it
     lm_head: bool  # has a vocabulary projection (…ForCausalLM)
     sentence_transformers: bool  # ships a sentence-transformers configuration EmbedLab can follow
+    server: bool = False  # a remote server computes the vectors (it tokenises and pools; see backends/remote.py)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Method:
     project: bool = False  # the LM head projects the pooled state to vocabulary logits
     chat_template: bool = False  # default for the chat-template option, where the method has one
     options: tuple[str, ...] = field(default=("max_length",))
+    served: str = ""  # how a remote server honours the method ("" where it cannot: the pooling is the server's)
 
     @property
     def roles(self) -> bool:
@@ -76,6 +79,8 @@ class Method:
         return self.pooling == MODEL_POOLING
 
     def applies(self, traits: Traits) -> bool:
+        if traits.server:
+            return bool(self.served)
         return all(getattr(traits, need) for need in self.needs) and not any(getattr(traits, f) for f in self.forbids)
 
 
@@ -90,10 +95,12 @@ METHODS: dict[str, Method] = {m.name.value: m for m in (
     Method(Name.CLS, "Last hidden state at the first token ([CLS] in encoders).", "BERT (Devlin et al. 2019)",
            "cls", forbids=("causal",)),
     Method(Name.NATIVE, "The model's own sentence-transformers pipeline (pooling, normalisation); identical "
-           "to SentenceTransformer.encode.", "sentence-transformers", MODEL_POOLING, needs=("sentence_transformers",)),
+           "to SentenceTransformer.encode.", "sentence-transformers", MODEL_POOLING, needs=("sentence_transformers",),
+           served="the server's own pooling and normalisation"),
     Method(Name.E5, f"Queries as {E5_QUERY!r}, passages as they are, EOS appended once, last-token pooling.",
            "intfloat/e5-mistral-7b-instruct model card (Wang et al. 2024)", "last", needs=("causal",),
-           query_template=E5_QUERY, append_eos=True, options=("task", "max_length")),
+           query_template=E5_QUERY, append_eos=True, options=("task", "max_length"),
+           served="the instruction written on queries here; the server's own pooling"),
     Method(Name.PROMPTEOL, f"{PROMPTEOL!r} and the last token's hidden state.", "PromptEOL (Jiang et al. 2023)",
            "last", needs=("causal",), template=PROMPTEOL),
     Method(Name.ECHO, f"{ECHO!r}: mean of the hidden states over the second copy only.",
@@ -113,6 +120,8 @@ def valid_methods(traits: Traits) -> list[str]:
 
 
 def default_method(traits: Traits) -> str:
+    if traits.server:
+        return Name.NATIVE.value
     if traits.lm_head:
         return Name.LOGITS.value
     if traits.sentence_transformers:

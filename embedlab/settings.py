@@ -6,7 +6,9 @@ Where EMBEDLAB_HOSTED is not set, only the dashboard turns hosted mode on by its
 Spaces (where SPACE_ID is set): a person running the CLI or the Python API on their own machine is not
 a visitor. In hosted mode visitors may pick only presets and the extra Hub ids listed in
 EMBEDLAB_ALLOWED_MODELS: no arbitrary Hub ids (that would download any weights), no local paths (that
-would read the server's files). Remote code is never trusted, hosted or not.
+would read the server's files). Remote embedding servers (`URL#MODEL` names) are open to visitors only
+where EMBEDLAB_ALLOWED_ENDPOINTS lists the URL (or EMBEDLAB_ALLOWED_MODELS the whole name): otherwise a
+visitor could make the server call any address it can reach. Remote code is never trusted, hosted or not.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from .errors import EmbedLabError, ModelUnavailableError, PairsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
+from .sources import split_remote
 
 MAX_TEXT_CHARS = 20_000
 
@@ -51,6 +54,7 @@ class Settings:
     max_text_chars: int = MAX_TEXT_CHARS
     max_upload_bytes: int = MAX_FILE_BYTES
     allowed_models: tuple[str, ...] = field(default_factory=tuple)  # beyond the presets, in hosted mode
+    allowed_endpoints: tuple[str, ...] = field(default_factory=tuple)  # remote base URLs, in hosted mode
 
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
@@ -59,10 +63,12 @@ class Settings:
         if hosted is None:
             hosted = dashboard and bool(os.environ.get("SPACE_ID"))
         extra = tuple(m.strip() for m in os.environ.get("EMBEDLAB_ALLOWED_MODELS", "").split(",") if m.strip())
+        endpoints = tuple(u.strip().rstrip("/") for u in os.environ.get("EMBEDLAB_ALLOWED_ENDPOINTS", "").split(",")
+                          if u.strip())
         return cls(hosted=hosted, max_pairs=_int("EMBEDLAB_MAX_PAIRS", MAX_PAIRS),
                    max_text_chars=_int("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
                    max_upload_bytes=_int("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
-                   allowed_models=extra)
+                   allowed_models=extra, allowed_endpoints=endpoints)
 
     @property
     def free_models(self) -> bool:
@@ -77,7 +83,10 @@ class Settings:
     def check_model(self, name: str) -> str:
         name = (name or "").strip()
         if self.hosted and name not in PRESETS and name not in self.allowed_models:
-            allowed = ", ".join([*PRESETS, *self.allowed_models])
+            remote = split_remote(name)
+            if remote and remote[0] in self.allowed_endpoints:
+                return name
+            allowed = ", ".join([*PRESETS, *self.allowed_models, *(f"{u}#MODEL" for u in self.allowed_endpoints)])
             raise ModelUnavailableError(f"this deployment only offers these models: {allowed} (got {name!r})")
         return name
 

@@ -2,8 +2,9 @@
 
 `locate()` turns a name (preset, Hub id, folder, .gguf file) into a `Source`; `inspect()` reads the
 model's configuration and sentence-transformers files (no weights) into a `ModelInfo`: its traits,
-default method and valid methods. The CLI, the Python API and the dashboard check every method
-against a `ModelInfo` before loading any model, and `loading.load()` builds on the same inspection,
+default method and valid methods. A name `URL#MODEL` (URL in front of `/embeddings` on an
+OpenAI-compatible server) is a remote model: recognised here, contacted only when loaded. The CLI,
+the Python API and the dashboard check every method against a `ModelInfo` before loading any model, and `loading.load()` builds on the same inspection,
 so "which methods fit" has one answer everywhere.
 """
 
@@ -14,6 +15,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import ModelUnavailableError, UnknownModelError
 from .libraries import import_engine
@@ -27,13 +29,16 @@ ST_POOLING_MODES = (("pooling_mode_cls_token", "cls"), ("pooling_mode_max_tokens
 ST_MODULES = {"Transformer", "Pooling", "Normalize"}
 GGUF_TRAITS = Traits(causal=True, lm_head=True, sentence_transformers=False)  # GGUF files hold decoder LMs
 TUNE_FILE = "embedlab-tune.json"  # written by `embedlab.tuning` into a fine-tuned model folder
+REMOTE_SCHEMES = ("http://", "https://")
+REMOTE_EXAMPLE = "http://127.0.0.1:7997/v1#all-MiniLM-L6-v2"
+REMOTE_TRAITS = Traits(causal=False, lm_head=False, sentence_transformers=False, server=True)
 
 
 @dataclass(frozen=True)
 class Source:
     name: str  # as asked for
-    kind: str  # "hub", "folder" or "gguf"
-    location: str  # Hub id, folder path or .gguf path
+    kind: str  # "hub", "folder", "gguf" or "remote"
+    location: str  # Hub id, folder path, .gguf path or URL#MODEL
     default_method: str | None = None  # a preset's own choice, where it has one
 
 
@@ -65,11 +70,29 @@ def offline_presets() -> str:
     return ", ".join(name for name, preset in PRESETS.items() if preset.package)
 
 
+def split_remote(name: str) -> tuple[str, str] | None:
+    """(base URL, served model) of a remote model name `URL#MODEL`; None for any other name."""
+    if not name.lower().startswith(REMOTE_SCHEMES):
+        return None
+    url, sep, model = name.partition("#")
+    url, model = url.strip().rstrip("/"), model.strip()
+    parts = urlsplit(url)
+    if not sep or not model or not parts.hostname:
+        raise UnknownModelError(f"{name!r}: write a remote model as URL#MODEL, URL being the base in front of "
+                                f"/embeddings, e.g. {REMOTE_EXAMPLE}")
+    if parts.username or parts.password:
+        raise UnknownModelError("a remote model's URL must not hold credentials; put the key in EMBEDLAB_API_KEY")
+    return url, model
+
+
 def locate(name: str, allow_hub: bool = True, allow_paths: bool = True) -> Source:
     """Where the weights for `name` are; nothing is read."""
     name = (name or "").strip()
     if not name:
         raise UnknownModelError(f"no model given; presets: {', '.join(PRESETS)}")
+    remote = split_remote(name)
+    if remote:
+        return Source(name, "remote", "#".join(remote), default_method(REMOTE_TRAITS))
     if name in PRESETS:
         preset = PRESETS[name]
         local = preset.local_path()
@@ -92,7 +115,7 @@ def locate(name: str, allow_hub: bool = True, allow_paths: bool = True) -> Sourc
             raise ModelUnavailableError(f"{name!r} is not an allowed model here; choose a preset: {', '.join(PRESETS)}")
         return Source(name, "hub", name)
     raise UnknownModelError(f"unknown model {name!r}: not a preset ({', '.join(PRESETS)}), "
-                            f"a Hub id like 'org/name', a model folder or a .gguf file")
+                            f"a Hub id like 'org/name', a model folder, a .gguf file or a remote URL#MODEL")
 
 
 def tuned_method(folder: Path) -> str | None:
@@ -162,6 +185,8 @@ def _hub_st_config(hub_id: str) -> dict | None:
 def inspect(name: str, allow_hub: bool = True, allow_paths: bool = True) -> ModelInfo:
     """Traits, default and valid methods of `name` from its configuration files alone."""
     source = locate(name, allow_hub=allow_hub, allow_paths=allow_paths)
+    if source.kind == "remote":
+        return ModelInfo(source, REMOTE_TRAITS)
     if source.kind == "gguf":
         return ModelInfo(source, GGUF_TRAITS)
     config = read_config(source.location, source.name)

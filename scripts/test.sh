@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh requirements-test.txt
+scripts/setup-infinity.sh  # the embeddings server the remote backend's tests start
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing Debian's chromium for the browser tests (apt-get; a minute or two)"

@@ -130,11 +130,18 @@ CASES = [
     Case("unknown-method", pairs=GOOD, base_method="magic", error="unknown method 'magic'"),
     Case("invalid-device", pairs=GOOD, device="tpu", error="unknown device 'tpu'"),
     Case("missing-device", pairs=GOOD, device="cuda:3", error="no CUDA GPU"),
+    # remote embedding servers (URL#MODEL); port 9 on loopback has no server
+    Case("remote-no-model", pairs=GOOD, embed="http://127.0.0.1:9/v1", error="write a remote model as URL#MODEL"),
+    Case("remote-method-does-not-fit", pairs=GOOD, embed="http://127.0.0.1:9/v1#m", embed_method="logits",
+         error="valid methods: native, e5"),
+    Case("remote-server-down", pairs=GOOD, embed="http://127.0.0.1:9/v1#m", error="cannot reach the server"),
     # what a public deployment refuses
     Case("hosted-hub-id", pairs=GOOD, base="meta-llama/Llama-3.1-70B", hosted=True,
          error="this deployment only offers these models"),
     Case("hosted-local-path", pairs=GOOD, embed="/etc", hosted=True, error="this deployment only offers these models"),
     Case("hosted-gguf-path", pairs=GOOD, base="/root/model.gguf", hosted=True,
+         error="this deployment only offers these models"),
+    Case("hosted-remote-endpoint", pairs=GOOD, embed="http://169.254.169.254/latest#m", hosted=True,
          error="this deployment only offers these models"),
     Case("hosted-long-text", pairs=[{"question": "q", "answer": "x" * 20_001}], hosted=True,
          error="pair 1: the answer is 20,001 characters, over the limit of 20,000"),

@@ -23,6 +23,9 @@ def test_models_lists_presets_and_methods():
     for name in ("smollm2-135m-instruct", "all-minilm-l6-v2", "mistral-7b-instruct-v0.1", "e5-mistral-7b-instruct",
                  "logits", "last-token", "mean", "cls", "native", "e5", "prompteol", "echo"):
         assert name in out.stdout
+    remote = out.stdout.split("Remote models:")[1]  # what a server honours, and how
+    assert "URL#MODEL" in remote and "EMBEDLAB_API_KEY" in remote
+    assert [line.split()[0] for line in remote.splitlines() if line.startswith("  ")] == ["native", "e5"]
 
 
 @pytest.mark.slow

@@ -18,12 +18,15 @@ def model_choices(side: str, settings: Settings) -> tuple[list[str], bool]:
     return presets_for(side) + [m for m in settings.allowed_models if m not in PRESETS], settings.free_models
 
 
-def method_choices(model: str, settings: Settings) -> tuple[list[str], str | None, str]:
-    """The methods valid for `model`, its default, and a note ("" when the model could be described)."""
+def method_choices(model: str, settings: Settings) -> tuple[list, str | None, str]:
+    """The methods valid for `model`, its default, and a note ("" when the model could be described). A
+    remote model's methods are offered as (label, name): the label says how the server honours each."""
     try:
         info = settings.inspect(model)
     except EmbedLabError as exc:
         return list(METHODS), None, f"{exc}; showing every method"
+    if info.traits.server:
+        return [(f"{name} ({METHODS[name].served})", name) for name in info.methods], info.default_method, ""
     return info.methods, info.default_method, ""
 
 
