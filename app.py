@@ -251,7 +251,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                 with gr.Row():
                     tune_zip = gr.Button("Download the tuned model (zip)", size="sm", scale=0, visible=False,
                                          elem_id="tune-zip")
-                    tune_file = gr.File(label="Tuned model", interactive=False, elem_id="tune-file")
+                    tune_file = gr.File(label="Tuned model", interactive=False, visible=False, elem_id="tune-file")
                 tune_download = [tune_zip]
 
     for key, button in example_buttons.items():

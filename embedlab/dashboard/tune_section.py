@@ -16,6 +16,7 @@ It leaves out the lab's finer settings (batch, learning rate, layers, LoRA): the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import queue
@@ -248,8 +249,9 @@ class TuneSection:
             if old != out:
                 shutil.rmtree(old, ignore_errors=True)
         main = get_session(self.dashboard.session_name)
-        register(visitors.session_name(self.dashboard.session_name, visitor), Session(
-            cache=main.cache, settings=dataclasses.replace(main.settings, own_models=(str(out),))))
+        own = Session(cache=main.cache, settings=dataclasses.replace(main.settings, own_models=(str(out),)))
+        own.compute_lock = main.compute_lock  # still one computation at a time in the process
+        register(visitors.session_name(self.dashboard.session_name, visitor), own)
         comparison = heldout_comparison(pairs, result, side)
         zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
         choice = (f"tuned {result.model} ({result.method}, {result.steps} steps)", str(out))
@@ -271,7 +273,7 @@ class TuneSection:
         FileFlag(visitors.folder(visitor) / "cancel").set()
         return progress_html("cancelling at the next step")
 
-    def download(self, request: gr.Request = None) -> str:
+    def download(self, request: gr.Request = None) -> dict:
         """The visitor's tuned model folder as a zip (outside hosted mode)."""
         if self.settings.hosted:
             raise gr.Error("this deployment keeps tuned models on the server only", print_exception=False)
@@ -280,7 +282,8 @@ class TuneSection:
             raise gr.Error("fine-tune first: there is no tuned model yet", print_exception=False)
         from .exports import new_folder
 
-        return shutil.make_archive(str(new_folder() / "embedlab-tuned-model"), "zip", models[-1])
+        return gr.update(value=shutil.make_archive(str(new_folder() / "embedlab-tuned-model"), "zip", models[-1]),
+                         visible=True)
 
     def end_session(self, request: gr.Request = None) -> None:
         """The visitor left: their fine-tune stopped, their session forgotten, their folder removed."""
@@ -328,4 +331,6 @@ class TuneSection:
         finally:
             training.thread.join()
             shutil.rmtree(out, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                out.parent.rmdir()  # the API caller's folder, unless their page holds a tuned model there
         raise gr.Error("the fine-tune ended without a result", print_exception=False)
