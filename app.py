@@ -66,6 +66,7 @@ progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent
 }
 @media SHORT_SCREENS {
   #inputs {order: 1;}  /* the verdict and the results first, the pairs and models under them */
+  #finetune {order: 2;}  /* then the Fine-tune section, still last */
 }
 """.replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
 # A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
