@@ -15,7 +15,7 @@ import torch
 
 import tinymodels
 from embedlab.cache import EmbeddingCache
-from embedlab.dashboard import tune_section, visitors
+from embedlab.dashboard import tune_runs, tune_section, visitors
 from embedlab.dashboard.handlers import Dashboard
 from embedlab.dashboard.sides_form import EXTRA_ROWS
 from embedlab.dashboard.tables import pairs_to_rows
@@ -105,7 +105,7 @@ def test_bad_input_is_one_line_in_the_page_and_nothing_is_written(models, change
     with pytest.raises(gr.Error, match=message):
         run(tune, models, **change, who="bad")
     assert (set(visitors.ROOT.glob("*/model-*")) if visitors.ROOT.exists() else set()) == before
-    assert not tune_section.SLOT.locked()
+    assert not tune_runs.SLOT.locked()
 
 
 def test_an_encoder_only_base_with_a_causal_only_method_is_refused(models):
@@ -135,7 +135,7 @@ def test_cancel_stops_the_run_and_a_second_visitor_is_told_the_server_is_busy(mo
     assert "Cancelled; nothing was written" in rest[-1][0]
     assert not list(visitors.folder(visitors.key(visitor("first"))).glob("model-*"))
     tune.running.thread.join(10)
-    assert not tune_section.SLOT.locked()
+    assert not tune_runs.SLOT.locked()
     tune.end_session(visitor("first"))
 
 
@@ -146,7 +146,7 @@ def test_leaving_mid_run_stops_the_training_and_removes_the_folder(models):
     threading.Thread(target=lambda: list(stream), daemon=True).start()  # the page stops reading
     tune.end_session(visitor("leaver"))
     assert not visitors.folder(visitors.key(visitor("leaver"))).exists()
-    assert not tune_section.SLOT.locked()
+    assert not tune_runs.SLOT.locked()
 
 
 def test_hosted_mode_limits_the_time_and_the_pairs(models):

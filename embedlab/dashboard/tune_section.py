@@ -1,10 +1,9 @@
 """The dashboard's Fine-tune section: tune the base GPT on the table's pairs while the page watches.
 
 `TuneSection.start` checks everything a visitor can get wrong (pairs, held-out share, time budget and
-this deployment's limits, model and method) before it takes the server's one training slot (`SLOT`, a
-lock taken without waiting: a second visitor is told the server is busy, not queued). The training runs
-in a worker thread (through `run_tune`, which ZeroGPU's `gpu` puts on a GPU), and the handler streams
-its steps to the page: a progress bar and the loss curve, then the held-out heatmaps of the base GPT
+this deployment's limits, model and method) before it takes the server's one training slot (see
+`tune_runs.py`: a second visitor is told the server is busy, not queued), and streams the run's steps
+to the page: a progress bar and the loss curve, then the held-out heatmaps of the base GPT
 before and after and of the embedding model, on one colour scale, with their metrics.
 
 The tuned model lives in the visitor's own folder (`visitors.folder`, one model at a time), removed
@@ -19,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import html
-import queue
 import shutil
-import threading
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -38,68 +35,11 @@ from ..tuning.split import split_pairs
 from . import choices, figures, tables, views, visitors
 from .handlers import Dashboard, _ui_error
 from .sides_form import EXTRA_ROWS
-from .zerogpu import gpu
+from .tune_runs import BUSY, SLOT, FileFlag, Training
 
-SLOT = threading.Lock()  # one fine-tune at a time on this server (a Space)
-BUSY = "another fine-tune is running on this server (one at a time); try again when it has finished"
 SIDE_NAMES = ("before tuning", "after tuning", "embedding model")  # the held-out heatmaps, left to right
 DEFAULT_SECONDS = 60
 UPDATE_SECONDS = 1.0  # the loss curve is drawn again at most this often
-
-
-class FileFlag:
-    """A cancel flag that a ZeroGPU worker process sees too: a file, set by creating it."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-
-    def is_set(self) -> bool:
-        return self.path.exists()
-
-    def set(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch()
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-@gpu
-def run_tune(session_name: str, pairs: list[dict], base: str, out: str, config: TuneConfig, embed: SideSpec | None,
-             cancel_path: str, device: str | None = None) -> Iterator[tuple]:
-    """Fine-tune `base` into `out`, then measure `embed` (if any) on the same held-out pairs, as a stream
-    of events: ("say", text), ("step", step, loss, seconds), and last ("done", TuneResult, embedding SideResult) or
-    ("error", exception). The base model's load, training and measures hold the session's compute lock."""
-    from ..tuning.lab import tune
-
-    session = get_session(session_name)
-    events: queue.Queue = queue.Queue()
-    allow_hub, allow_paths = session.settings.permissions
-
-    def work() -> None:
-        try:
-            if session.compute_lock.locked():
-                events.put(("say", "waiting for a comparison to finish"))
-            with session.compute_lock:
-                result = tune(pairs, session.settings.check_model(base), out, config, device=device,
-                              cancel=FileFlag(Path(cancel_path)), progress=lambda step, loss, seconds: events.put(("step", step, loss, seconds)),
-                              message=lambda text: events.put(("say", text)), cache=session.cache,
-                              allow_hub=allow_hub, allow_paths=allow_paths)
-            side = None
-            if embed is not None:
-                heldout = [pairs[i] for i in result.split.heldout]
-                events.put(("say", f"measuring {embed.model} on the {len(heldout)} held-out pairs"))
-                side = session.compare(heldout, sides=[embed], device=device).sides[embed.name]
-            events.put(("done", result, side))
-        except BaseException as exc:  # noqa: BLE001 - handed to the page as the run's last event
-            events.put(("error", exc))
-
-    threading.Thread(target=work, name="embedlab-tune", daemon=True).start()
-    while True:
-        event = events.get()
-        yield event
-        if event[0] in ("done", "error"):
-            return
 
 
 def heldout_comparison(pairs, result, embed_side) -> Comparison:
@@ -120,32 +60,6 @@ def summary(result, embed_side) -> str:
     return (f"Done: {result.steps} steps in {result.seconds:.1f} s on {len(result.split.train)} pairs. "
             f"Held-out ({len(result.split.heldout)} pairs) AUC {b.auc:.3f} → {a.auc:.3f}, top-1 {b.top1:.2f} → "
             f"{a.top1:.2f} (embedding model: AUC {e.auc:.3f}, top-1 {e.top1:.2f}).")
-
-
-class Training:
-    """One fine-tune on the server: it holds SLOT from start to end (released by its own thread, so a
-    visitor who leaves mid-way never keeps the slot) and queues `run_tune`'s events for the page."""
-
-    def __init__(self, visitor: str, args: tuple):
-        self.visitor = visitor
-        self.events: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(target=self._run, args=args, name="embedlab-training", daemon=True)
-
-    def _run(self, *args) -> None:
-        try:
-            for event in run_tune(*args):
-                self.events.put(event)
-        except BaseException as exc:  # noqa: BLE001 - shown on the page
-            self.events.put(("error", exc))
-        finally:
-            SLOT.release()
-
-    def follow(self) -> Iterator[tuple]:
-        while True:
-            event = self.events.get()
-            yield event
-            if event[0] in ("done", "error"):
-                return
 
 
 class TuneSection:
