@@ -16,11 +16,13 @@ from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_c
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
 from embedlab.dashboard.sides_form import EXTRA_ROWS
+from embedlab.dashboard.tune_section import DEFAULT_SECONDS, TuneSection
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
 from embedlab.dashboard.zerogpu import CONCURRENCY_ID
 from embedlab.methods import DEFAULT_TASK
 from embedlab.pairs import read_pairs
 from embedlab.presets import SIDES, default_pair
+from embedlab.tuning import TuneConfig, trainable_methods
 
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLES = {key: (label, ASSETS / name) for key, label, name in (
@@ -53,6 +55,7 @@ table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400
   grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr));}
 .gradio-container .row.side-grid > * {min-width: 0;}
 #results, #results > *, #verdict {min-width: 0; max-width: 100%;}
+progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent);}
 @media PHONE_WIDTHS {
   .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}
   #scores {flex-direction: column;}
@@ -63,6 +66,7 @@ table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400
 }
 @media SHORT_SCREENS {
   #inputs {order: 1;}  /* the verdict and the results first, the pairs and models under them */
+  #finetune {order: 2;}  /* then the Fine-tune section, still last */
 }
 """.replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
 # A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
@@ -143,6 +147,11 @@ SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrol
 
 dashboard = Dashboard()
 settings = dashboard.settings
+tune = TuneSection(dashboard)
+TUNE_INTRO = ("## Fine-tune\nTrain the base GPT contrastively on most of the pairs in the table, then see the "
+              "held-out pairs before and after, beside the embedding model. The tuned model becomes a model choice "
+              "for Compare" + (" for as long as this page is open." if settings.hosted else
+                               "; download it as a zip. It is removed from the server when this page closes."))
 first_rows = pairs_to_rows(read_pairs(EXAMPLES["original"][1])) if "original" in EXAMPLES else [["", ""]]
 MODEL_INFO = "a preset, a Hub id, a model folder or a .gguf file" if settings.free_models else "the models offered here"
 
@@ -218,6 +227,33 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
         with gr.Row():
             downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
             export = gr.Button("Export figures as images", size="sm", scale=0)
+    with gr.Column(elem_id="finetune"):
+        gr.Markdown(TUNE_INTRO)
+        with gr.Row():
+            tune_seconds = gr.Number(min(DEFAULT_SECONDS, settings.tune_seconds_limit), label="Time budget (seconds)",
+                                     info=f"at most {settings.tune_seconds_limit:g}", elem_id="tune-seconds")
+            tune_holdout = gr.Number(TuneConfig.holdout, label="Held-out share", info="more than 0, at most 0.5",
+                                     elem_id="tune-holdout")
+            tune_method = gr.Dropdown(trainable_methods(), value=TuneConfig.method, label="Method",
+                                      elem_id="tune-method")
+        with gr.Row():
+            tune_start = gr.Button("Start fine-tune", variant="primary", elem_id="tune-start")
+            tune_cancel = gr.Button("Cancel", elem_id="tune-cancel")
+        tune_status = gr.HTML(elem_id="tune-status")
+        tune_loss = gr.Plot(show_label=False, elem_id="tune-loss")
+        with gr.Column(visible=False, elem_id="tune-results") as tune_results:
+            tune_caption = gr.HTML()
+            with gr.Row(elem_id="tune-heatmaps", elem_classes=["side-grid"]):
+                tune_maps = [gr.Plot(show_label=False, elem_id=f"tune-heatmap-{i}", elem_classes=["side-plot"])
+                             for i in range(3)]
+            tune_metrics = gr.HTML(elem_id="tune-metrics")
+            tune_download = []  # outside hosted mode: the tuned folder as a zip
+            if not settings.hosted:
+                with gr.Row():
+                    tune_zip = gr.Button("Download the tuned model (zip)", size="sm", scale=0, visible=False,
+                                         elem_id="tune-zip")
+                    tune_file = gr.File(label="Tuned model", interactive=False, visible=False, elem_id="tune-file")
+                tune_download = [tune_zip]
 
     for key, button in example_buttons.items():
         button.click(partial(dashboard.load_file, EXAMPLES[key][1]), None, pairs, api_name=f"load_{key}",
@@ -250,6 +286,17 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.status, api_name="status", concurrency_limit=None)
+    # not queued behind another fine-tune: a second visitor is told at once that the server is busy
+    tune_start.click(tune.start, [pairs, models["base"][0], models["embed"][0], models["embed"][1], tune_seconds,
+                                  tune_holdout, tune_method],
+                     [tune_status, tune_loss, tune_results, tune_caption, *tune_maps, tune_metrics, models["base"][0],
+                      *side_fields[1::4], *tune_download],
+                     api_name=False, concurrency_limit=None, show_progress="hidden")
+    tune_cancel.click(tune.cancel, None, tune_status, api_name=False, concurrency_limit=None)
+    if tune_download:
+        tune_zip.click(tune.download, None, tune_file, api_name=False)
+    gr.api(tune.tune_json, api_name="tune_json", concurrency_limit=None)
+    demo.unload(tune.end_session)
 
 demo.queue(default_concurrency_limit=1, max_size=64)
 

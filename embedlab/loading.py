@@ -3,7 +3,9 @@
 `load()` builds the backend on the chosen device from the model's inspection (`sources.inspect`),
 so it agrees with what the method checks were made against. A GGUF file is dequantised once and kept as a safetensors folder in EmbedLab's cache,
 so the next start takes a second, not twenty. `fast=True` quantises the model to int8 on the CPU
-(`fastmode.py`). Keeping loaded models around is `registry.py`'s job.
+(`fastmode.py`). Keeping loaded models around is `registry.py`'s job. Reading weights is serialised in
+the process (`_READING`): two `from_pretrained` calls in two threads at once (the dashboard's warm-up
+and a fine-tune's own load of the same GGUF model) broke one of them ("Cannot copy out of meta tensor").
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import torch
@@ -26,6 +29,7 @@ from .fingerprints import fingerprint as weights_fingerprint
 from .sources import ModelInfo, Source, inspect, read_config
 
 log = logging.getLogger(__name__)
+_READING = threading.RLock()  # one thread reads (or converts) weights at a time
 
 def fingerprint(source: Source, revision: str | None = None) -> str:
     """Identity of the weights: file hashes for local models (memoised, see `fingerprints.py`), Hub revision."""
@@ -84,7 +88,8 @@ def load(model: str | ModelInfo, device: str | None = None, dtype: str | None = 
     location, config = source.location, info.config
     fp = fingerprint(source) if source.kind != "hub" else None
     if source.kind == "gguf":
-        location = str(converted_gguf(Path(location), fp))
+        with _READING:
+            location = str(converted_gguf(Path(location), fp))
         config = read_config(location, name)
     elif trust_remote_code:
         config = read_config(location, name, trust_remote_code=True)
@@ -94,8 +99,9 @@ def load(model: str | ModelInfo, device: str | None = None, dtype: str | None = 
     auto = AutoModelForCausalLM if traits.lm_head else AutoModel
     placement = {"device_map": "auto"} if device == "cuda" else {}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=trust_remote_code)
-        model = auto.from_pretrained(location, dtype=torch_dtype, trust_remote_code=trust_remote_code, **placement)
+        with _READING:
+            tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=trust_remote_code)
+            model = auto.from_pretrained(location, dtype=torch_dtype, trust_remote_code=trust_remote_code, **placement)
     except OSError as exc:
         raise ModelUnavailableError(f"cannot load {name!r}: {exc}".split("\n")[0]) from None
     if not placement:

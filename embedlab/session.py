@@ -106,6 +106,17 @@ def register(name: str, session: Session) -> str:
     return name
 
 
+def forget(name: str) -> None:
+    """Unregister the session `name`, if there is one (a dashboard visitor's own, when they leave)."""
+    with _lock:
+        _sessions.pop(name, None)
+
+
+def is_registered(name: str) -> bool:
+    with _lock:
+        return name in _sessions
+
+
 def get_session(name: str = "default", make: Callable[[], Session] | None = None) -> Session:
     """The session registered as `name`, made by `make` on first use where given; "default" is made on
     first use with settings from the environment (the one the Python API uses)."""

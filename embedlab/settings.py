@@ -9,6 +9,10 @@ EMBEDLAB_ALLOWED_MODELS: no arbitrary Hub ids (that would download any weights),
 would read the server's files). Remote embedding servers (`URL#MODEL` names) are open to visitors only
 where EMBEDLAB_ALLOWED_ENDPOINTS lists the URL (or EMBEDLAB_ALLOWED_MODELS the whole name): otherwise a
 visitor could make the server call any address it can reach. Remote code is never trusted, hosted or not.
+A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
+Fine-tune section) are the one exception to "no paths". Hosted mode also limits the dashboard's
+fine-tunes: EMBEDLAB_MAX_TUNE_SECONDS of training and EMBEDLAB_MAX_TUNE_PAIRS pairs; elsewhere a fine-tune
+may run for the lab's own MAX_MINUTES.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from .presets import PRESETS
 from .sources import split_remote
 
 MAX_TEXT_CHARS = 20_000
+MAX_TUNE_SECONDS = 90  # hosted mode: training time per fine-tune on the dashboard
+MAX_TUNE_PAIRS = 200  # hosted mode: pairs per fine-tune on the dashboard
 
 
 def _flag(value: str | None) -> bool | None:
@@ -55,6 +61,9 @@ class Settings:
     max_upload_bytes: int = MAX_FILE_BYTES
     allowed_models: tuple[str, ...] = field(default_factory=tuple)  # beyond the presets, in hosted mode
     allowed_endpoints: tuple[str, ...] = field(default_factory=tuple)  # remote base URLs, in hosted mode
+    max_tune_seconds: int = MAX_TUNE_SECONDS  # hosted mode only
+    max_tune_pairs: int = MAX_TUNE_PAIRS  # hosted mode only
+    own_models: tuple[str, ...] = field(default_factory=tuple)  # one visitor's fine-tuned folders, allowed when hosted
 
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
@@ -68,7 +77,9 @@ class Settings:
         return cls(hosted=hosted, max_pairs=_int("EMBEDLAB_MAX_PAIRS", MAX_PAIRS),
                    max_text_chars=_int("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
                    max_upload_bytes=_int("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
-                   allowed_models=extra, allowed_endpoints=endpoints)
+                   allowed_models=extra, allowed_endpoints=endpoints,
+                   max_tune_seconds=_int("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
+                   max_tune_pairs=_int("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS))
 
     @property
     def free_models(self) -> bool:
@@ -78,11 +89,11 @@ class Settings:
     @property
     def permissions(self) -> tuple[bool, bool]:
         """(Hub ids allowed, local paths allowed): what the model registry and inspection may open."""
-        return self.free_models or bool(self.allowed_models), self.free_models
+        return self.free_models or bool(self.allowed_models), self.free_models or bool(self.own_models)
 
     def check_model(self, name: str) -> str:
         name = (name or "").strip()
-        if self.hosted and name not in PRESETS and name not in self.allowed_models:
+        if self.hosted and name not in PRESETS and name not in self.allowed_models and name not in self.own_models:
             remote = split_remote(name)
             if remote and remote[0] in self.allowed_endpoints:
                 return name
@@ -95,7 +106,27 @@ class Settings:
         from .sources import inspect
 
         allow_hub, allow_paths = self.permissions
-        return inspect(self.check_model(name), allow_hub=allow_hub, allow_paths=allow_paths)
+        name = self.check_model(name)
+        return inspect(name, allow_hub=allow_hub, allow_paths=self.free_models or name in self.own_models)
+
+    @property
+    def tune_seconds_limit(self) -> float:
+        """The longest fine-tune the dashboard may start: the hosted limit, else the lab's own."""
+        from .tuning.config import MAX_MINUTES
+
+        return self.max_tune_seconds if self.hosted else MAX_MINUTES * 60
+
+    def check_tune(self, pairs: list[Pair], seconds: float) -> None:
+        """A dashboard fine-tune's time budget and, in hosted mode, its number of pairs."""
+        from .tuning.config import TuneError
+
+        limit = self.tune_seconds_limit
+        if not 0 < seconds <= limit:
+            raise TuneError(f"time budget of {seconds:g} s is outside (0, {limit:g}] s"
+                            + (" (this deployment's limit)" if self.hosted else ""))
+        if self.hosted and len(pairs) > self.max_tune_pairs:
+            raise PairsError(f"{len(pairs)} pairs is over this deployment's fine-tune limit of "
+                             f"{self.max_tune_pairs}; remove {len(pairs) - self.max_tune_pairs}")
 
     def check_pairs(self, pairs: list[Pair]) -> None:
         check_count(pairs, self.max_pairs)

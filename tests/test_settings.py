@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import embedlab
-from embedlab.errors import DeviceError
+from embedlab.errors import DeviceError, EmbedLabError
 from embedlab.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +42,27 @@ def test_device_error_is_exported():
         from embedlab.devices import choose_device
 
         choose_device("tpu")
+
+
+def test_the_fine_tune_limits_come_from_the_environment_and_bind_in_hosted_mode_only(monkeypatch):
+    from embedlab.errors import PairsError
+    from embedlab.pairs import Pair
+    from embedlab.tuning import MAX_MINUTES, TuneError
+
+    monkeypatch.setenv("EMBEDLAB_MAX_TUNE_SECONDS", "40")
+    monkeypatch.setenv("EMBEDLAB_MAX_TUNE_PAIRS", "3")
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "1")
+    hosted = Settings.from_env()
+    assert (hosted.max_tune_seconds, hosted.max_tune_pairs, hosted.tune_seconds_limit) == (40, 3, 40)
+    pairs = [Pair(f"q{i}", f"a{i}") for i in range(4)]
+    with pytest.raises(TuneError, match="outside \\(0, 40\\] s"):
+        hosted.check_tune(pairs[:3], 41)
+    with pytest.raises(PairsError, match="fine-tune limit of 3"):
+        hosted.check_tune(pairs, 40)
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "0")
+    local = Settings.from_env()
+    assert local.tune_seconds_limit == MAX_MINUTES * 60
+    local.check_tune(pairs, 600)  # neither limit binds outside hosted mode
+    monkeypatch.setenv("EMBEDLAB_MAX_TUNE_SECONDS", "ten")
+    with pytest.raises(EmbedLabError, match="EMBEDLAB_MAX_TUNE_SECONDS='ten'"):
+        Settings.from_env()

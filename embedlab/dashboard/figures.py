@@ -10,7 +10,8 @@ Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains marku
 `pca_2d` is the projection itself, kept apart from the figure that draws its points: the SVD of the
 centred rows, taken through their n x n Gram matrix (whose eigenvectors and eigenvalues are the SVD's
 U and S squared), since a few hundred rows of 49152 numbers make LAPACK's SVD slow on two cores.
-Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
+`loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying
+them out is `app.py`'s.
 """
 
 from __future__ import annotations
@@ -225,6 +226,16 @@ def score_distributions(comparison: Comparison) -> go.Figure:
         "xaxis.tickmode": "array", "xaxis.tickvals": [escape(f"{side}: {r.model}") for side, r in names],
         "xaxis.ticktext": [f"{escape(side)}<br>{escape(r.model)}" for side, r in names],
         "legend.y": -0.2})
+
+
+def loss_curve(losses: Sequence[float], title: str = "Training loss (InfoNCE) per step") -> go.Figure:
+    """The fine-tune's loss at each step so far (drawn again as each step ends)."""
+    fig = go.Figure(go.Scatter(x=list(range(1, len(losses) + 1)), y=[float(x) for x in losses], mode="lines+markers",
+                               marker={"size": 4}, line={"color": QUESTION_COLOR},
+                               hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, height=300, title={"text": escape(title), **SIDE_TITLE},
+                      xaxis_title="step", yaxis_title="loss", margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
 
 
 def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from ..errors import EmbedLabError
 from ..pairs import read_pairs
 from ..session import Session, get_session
 from ..settings import Settings
-from . import choices, exports, figures, sides_form, tables, views
+from . import choices, exports, figures, sides_form, tables, views, visitors
 from .zerogpu import gpu
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ class Dashboard:
         """The method dropdown for `model`: its valid methods, its default selected."""
         if not (model or "").strip():
             return gr.Dropdown(choices=[], value=None)
-        offered, default, note = choices.method_choices(model, self.settings)
+        settings = get_session(visitors.session_for(self.session_name, [model])).settings  # a visitor's tuned model too
+        offered, default, note = choices.method_choices(model, settings)
         if note:
             gr.Warning(_shown(note))
         return gr.Dropdown(choices=offered, value=default)
@@ -178,7 +179,8 @@ class Dashboard:
                                                sides_form.extra_rows(extra, int(shown or 0)))
             specs = specs or list(default_specs(SideSpec((base or "").strip(), base_method or None, opts),
                                                 SideSpec((embed_ or "").strip(), embed_method or None, opts)).values())
-            comparison = compute(self.session_name, [p.as_dict() for p in pairs], specs,
+            session = visitors.session_for(self.session_name, [spec.model for spec in specs])  # a tuned model's owner
+            comparison = compute(session, [p.as_dict() for p in pairs], specs,
                                  None if device == "auto" else device, vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None

@@ -1,0 +1,105 @@
+"""Where the dashboard's fine-tunes run: one at a time on the server, in a thread, on a GPU where ZeroGPU
+gives one; the Fine-tune section (`tune_section.py`) starts them and shows what they report.
+
+`SLOT` is the server's one training slot, taken without waiting by the section (a second visitor is
+told the server is busy rather than queued) and released by the `Training` thread when the run ends,
+whether or not anyone still reads it. `run_tune` is the model work (the lab's `tune()` and the
+embedding model's held-out figures) as a stream of events; `FileFlag` is its cancel flag, a file, so
+a ZeroGPU worker process sees it too.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from ..session import get_session
+from ..sides import SideSpec
+from ..tuning.config import TuneConfig
+from .zerogpu import gpu
+
+SLOT = threading.Lock()  # one fine-tune at a time on this server (a Space)
+BUSY = "another fine-tune is running on this server (one at a time); try again when it has finished"
+
+
+class FileFlag:
+    """A cancel flag that a ZeroGPU worker process sees too: a file, set by creating it."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+    def set(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@gpu
+def run_tune(session_name: str, pairs: list[dict], base: str, out: str, config: TuneConfig, embed: SideSpec | None,
+             cancel_path: str, device: str | None = None) -> Iterator[tuple]:
+    """Fine-tune `base` into `out`, then measure `embed` (if any) on the same held-out pairs, as a stream
+    of events: ("say", text), ("step", step, loss, seconds), and last ("done", TuneResult, embedding SideResult) or
+    ("error", exception). The base model's load, training and measures hold the session's compute lock."""
+    from ..tuning.lab import tune
+
+    session = get_session(session_name)
+    events: queue.Queue = queue.Queue()
+    allow_hub, allow_paths = session.settings.permissions
+
+    def work() -> None:
+        try:
+            if session.compute_lock.locked():
+                events.put(("say", "waiting for a comparison to finish"))
+            with session.compute_lock:
+                result = tune(pairs, session.settings.check_model(base), out, config, device=device,
+                              cancel=FileFlag(Path(cancel_path)), progress=lambda step, loss, seconds: events.put(("step", step, loss, seconds)),
+                              message=lambda text: events.put(("say", text)), cache=session.cache,
+                              allow_hub=allow_hub, allow_paths=allow_paths)
+            side = None
+            if embed is not None:
+                heldout = [pairs[i] for i in result.split.heldout]
+                events.put(("say", f"measuring {embed.model} on the {len(heldout)} held-out pairs"))
+                side = session.compare(heldout, sides=[embed], device=device).sides[embed.name]
+            events.put(("done", result, side))
+        except BaseException as exc:  # noqa: BLE001 - handed to the page as the run's last event
+            events.put(("error", exc))
+
+    threading.Thread(target=work, name="embedlab-tune", daemon=True).start()
+    while True:
+        event = events.get()
+        yield event
+        if event[0] in ("done", "error"):
+            return
+
+
+class Training:
+    """One fine-tune on the server: it holds SLOT from start to end (released by its own thread, so a
+    visitor who leaves mid-way never keeps the slot) and queues `run_tune`'s events for the page."""
+
+    def __init__(self, visitor: str, args: tuple):
+        self.visitor = visitor
+        self.events: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=args, name="embedlab-training", daemon=True)
+
+    def _run(self, *args) -> None:
+        try:
+            for event in run_tune(*args):
+                self.events.put(event)
+        except BaseException as exc:  # noqa: BLE001 - shown on the page
+            self.events.put(("error", exc))
+        finally:
+            SLOT.release()
+
+    def follow(self) -> Iterator[tuple]:
+        while True:
+            event = self.events.get()
+            yield event
+            if event[0] in ("done", "error"):
+                return
