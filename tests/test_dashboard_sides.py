@@ -54,3 +54,14 @@ def test_adding_removing_and_sweeping_rows(dashboard):
     assert names == ["last-token", "mean", "e5", "prompteol", "echo"]
     with pytest.raises(gr.Error, match="unknown model"):
         dashboard.sweep("no such model")
+
+
+def test_gradio_tracks_the_compare_progress_bar():
+    """Gradio looks for a Progress default among the positional parameters only; one after `*extra` is
+    never tracked and the page shows no progress for a long comparison."""
+    from gradio.helpers import special_args
+
+    values = ["rows", "base", "", "embed", "", "", "default", None, "auto", 2, *["x"] * 8]
+    inputs, progress_index, _, _ = special_args(Dashboard.compare.__get__(object()), list(values))
+    assert progress_index == 9
+    assert isinstance(inputs[9], gr.Progress) and inputs[10] == 2 and inputs[11:] == ["x"] * 8

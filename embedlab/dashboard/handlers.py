@@ -164,13 +164,14 @@ class Dashboard:
 
     # comparing -------------------------------------------------------------------------------------
     def compare(self, rows, base: str, base_method: str | None, embed_: str, embed_method: str | None,
-                task: str, chat_template: str, max_length: float | None, device: str, shown: int = 0, *extra,
-                progress=gr.Progress()):
+                task: str, chat_template: str, max_length: float | None, device: str, progress=gr.Progress(),
+                shown: int = 0, *extra):
         """Run every side on the table's pairs: the two classic rows and the `shown` extra rows (`extra`:
-        each row's sides_form.ROW_FIELDS values). Returns, in app.py's order of outputs: the new state, the
-        verdict, the metrics table, the heatmaps' caption, SIDE_SLOTS heatmap plot updates (one shown per
-        side), the score distributions, SIDE_SLOTS PCA plot updates, the result files, and the results
-        column made visible."""
+        each row's sides_form.ROW_FIELDS values). `progress` sits among the positional parameters because
+        Gradio only tracks a Progress it finds there (it inserts the tracker at that place in the inputs).
+        Returns, in app.py's order of outputs: the new state, the verdict, the metrics table, the heatmaps'
+        caption, SIDE_SLOTS heatmap plot updates (one shown per side), the score distributions, SIDE_SLOTS
+        PCA plot updates, the result files, and the results column made visible."""
         try:
             pairs = tables.rows_to_pairs(rows)
             self.settings.check_pairs(pairs)
