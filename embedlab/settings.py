@@ -6,7 +6,8 @@ Where EMBEDLAB_HOSTED is not set, only the dashboard turns hosted mode on by its
 Spaces (where SPACE_ID is set): a person running the CLI or the Python API on their own machine is not
 a visitor. In hosted mode visitors may pick only presets and the extra Hub ids listed in
 EMBEDLAB_ALLOWED_MODELS: no arbitrary Hub ids (that would download any weights), no local paths (that
-would read the server's files). Remote code is never trusted, hosted or not.
+would read the server's files), and no GPU preset where there is no GPU for it (a 7B model would
+exhaust a CPU Space's memory). Remote code is never trusted, hosted or not.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .devices import cuda_memory_gb, on_zerogpu
 from .errors import EmbedLabError, ModelUnavailableError, PairsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
@@ -79,6 +81,11 @@ class Settings:
         if self.hosted and name not in PRESETS and name not in self.allowed_models:
             allowed = ", ".join([*PRESETS, *self.allowed_models])
             raise ModelUnavailableError(f"this deployment only offers these models: {allowed} (got {name!r})")
+        preset = PRESETS.get(name)
+        if self.hosted and preset is not None and preset.gpu_gb and not (on_zerogpu() or cuda_memory_gb() >= preset.gpu_gb):
+            runs = ", ".join(n for n, p in PRESETS.items() if not p.gpu_gb)
+            raise ModelUnavailableError(f"{name!r} needs a GPU with about {preset.gpu_gb:.0f} GB and this deployment has "
+                                        f"none (it would not fit in memory); the presets that run here: {runs}")
         return name
 
     def inspect(self, name: str):
