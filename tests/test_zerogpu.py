@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import signal
 import threading
 from concurrent.futures import Future
 from types import SimpleNamespace
@@ -30,7 +32,12 @@ PAIRS = [{"question": "Where is OpenAI based?", "answer": "OpenAI is based at Sa
 class ForkingSpaces:
     """`spaces` as on ZeroGPU: `GPU(duration=...)(fn)` asks the duration of the call's arguments, then
     runs `fn` in a forked process, its arguments and result pickled; it records each call's duration and
-    the process that ran it."""
+    the process that ran it. The forked process computes on one CPU thread: GNU OpenMP's thread pool,
+    which torch's CPU matrix products use, does not survive a fork (the child waits for the parent's
+    pool threads for ever), whereas on ZeroGPU the fork computes on its GPU. A call that has not
+    answered within CALL_SECONDS is killed and fails."""
+
+    CALL_SECONDS = 120
 
     def __init__(self):
         self.durations: list[int] = []
@@ -46,6 +53,9 @@ class ForkingSpaces:
                 if pid == 0:  # the GPU process: runs the call, sends back (pid, ok, value), exits
                     os.close(read)
                     try:
+                        import torch
+
+                        torch.set_num_threads(1)
                         a, k = pickle.loads(sent)
                         answer = (os.getpid(), True, fn(*a, **k))
                     except BaseException as exc:  # noqa: BLE001 - sent back to the caller
@@ -55,6 +65,10 @@ class ForkingSpaces:
                     os._exit(0)
                 os.close(write)
                 with os.fdopen(read, "rb") as inp:
+                    if not select.select([inp], [], [], self.CALL_SECONDS)[0]:
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        raise TimeoutError(f"the GPU call did not answer within {self.CALL_SECONDS} s")
                     child, ok, value = pickle.load(inp)
                 os.waitpid(pid, 0)
                 self.pids.append(child)
