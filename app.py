@@ -18,7 +18,7 @@ from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
 from embedlab.dashboard.sides_form import EXTRA_ROWS
 from embedlab.dashboard.tune_section import DEFAULT_SECONDS, TuneSection
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
-from embedlab.dashboard.zerogpu import CONCURRENCY_ID
+from embedlab.dashboard.zerogpu import CONCURRENCY_ID, ON_ZEROGPU, serve, startup_models
 from embedlab.methods import DEFAULT_TASK
 from embedlab.pairs import read_pairs
 from embedlab.presets import SIDES, default_pair
@@ -301,7 +301,10 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
 demo.queue(default_concurrency_limit=1, max_size=64)
 
 if __name__ == "__main__":
+    if ON_ZEROGPU:  # placed before launch, on the main thread, as ZeroGPU documents (see zerogpu.py)
+        dashboard.warm_up(startup_models(settings), background=False)
     demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD + FIT_PLOTS,
                 max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True)
-    dashboard.warm_up([BASE, EMBED])  # after the page is served: a restart shows the page at once
-    demo.block_thread()
+    if not ON_ZEROGPU:
+        dashboard.warm_up(startup_models(settings))  # after the page is served: a restart shows the page at once
+    serve(demo)  # Gradio's block_thread; on ZeroGPU the main thread also places models chosen later

@@ -20,6 +20,12 @@ def _nvidia_driver() -> bool:
     return os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/nvidiactl")
 
 
+def on_zerogpu() -> bool:
+    """Whether this is a ZeroGPU Space: the `spaces` package's own test (SPACES_ZERO_GPU=1/t/true), read
+    here without importing that package (it imports gradio, and on ZeroGPU torch)."""
+    return os.environ.get("SPACES_ZERO_GPU", "").strip().lower() in ("1", "t", "true")
+
+
 def cuda_memory_gb() -> float:
     """Total memory of the first CUDA device in GiB, 0 where there is none."""
     if not _nvidia_driver():

@@ -42,7 +42,7 @@ from .errors import DeviceError
 # what the backend reports as its dtype, and so part of every cache key; v2: outlier rows get a range of their own
 # and, without VNNI, 8-bit activations with 7-bit weights (v1 vectors, 7-bit activations, were less exact)
 DTYPE_NAME = "int8-dynamic-v2"
-# PyTorch marks its quantised tensor types deprecated (torch is pinned in requirements.txt); say it once, here
+# PyTorch marks its quantised tensor types deprecated (torch is pinned in requirements-local.txt); say it once, here
 warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel", category=UserWarning)
 SIBLINGS = (("query", "key", "value"), ("q_proj", "k_proj", "v_proj"), ("gate_proj", "up_proj"))
 OUTLIER_RATIO = 3.0  # a row (token) whose activation range is over this times the median row's gets its own

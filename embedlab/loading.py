@@ -70,8 +70,12 @@ def converted_gguf(path: Path, digest: str) -> Path:
 
 
 def load(model: str | ModelInfo, device: str | None = None, dtype: str | None = None, allow_hub: bool = True,
-         allow_paths: bool = True, trust_remote_code: bool = False, fast: bool = False) -> Backend:
-    """Load `model` (a name, or its inspection) onto a device, ready to embed; `fast` for int8 on a CPU."""
+         allow_paths: bool = True, trust_remote_code: bool = False, fast: bool = False,
+         device_map: bool = True) -> Backend:
+    """Load `model` (a name, or its inspection) onto a device, ready to embed; `fast` for int8 on a CPU.
+    On CUDA the weights go to the GPU as they are read (`device_map="auto"`); `device_map=False` reads
+    them on the CPU and moves the whole model with `.to(device)`, which is what ZeroGPU's start-up CUDA
+    emulation intercepts (see dashboard/zerogpu.py)."""
     from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     info = model if isinstance(model, ModelInfo) else inspect(model, allow_hub=allow_hub, allow_paths=allow_paths)
@@ -97,7 +101,7 @@ def load(model: str | ModelInfo, device: str | None = None, dtype: str | None = 
         fp = fingerprint(source, getattr(config, "_commit_hash", None))
     traits = info.traits
     auto = AutoModelForCausalLM if traits.lm_head else AutoModel
-    placement = {"device_map": "auto"} if device == "cuda" else {}
+    placement = {"device_map": "auto"} if device == "cuda" and device_map else {}
     try:
         with _READING:
             tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=trust_remote_code)

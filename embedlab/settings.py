@@ -8,8 +8,9 @@ a visitor. In hosted mode visitors may pick only presets and the extra Hub ids l
 EMBEDLAB_ALLOWED_MODELS: no arbitrary Hub ids (that would download any weights), no local paths (that
 would read the server's files). Remote embedding servers (`URL#MODEL` names) are open to visitors only
 where EMBEDLAB_ALLOWED_ENDPOINTS lists the URL (or EMBEDLAB_ALLOWED_MODELS the whole name): otherwise a
-visitor could make the server call any address it can reach. Remote code is never trusted, hosted or not.
-A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
+visitor could make the server call any address it can reach. Hosted mode offers no GPU preset where
+there is no GPU for it (a 7B model would exhaust a CPU Space's memory). Remote code is never trusted,
+hosted or not. A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
 Fine-tune section) are the one exception to "no paths". Hosted mode also limits the dashboard's
 fine-tunes: EMBEDLAB_MAX_TUNE_SECONDS of training and EMBEDLAB_MAX_TUNE_PAIRS pairs; elsewhere a fine-tune
 may run for the lab's own MAX_MINUTES.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .devices import cuda_memory_gb, on_zerogpu
 from .errors import EmbedLabError, ModelUnavailableError, PairsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
@@ -99,6 +101,11 @@ class Settings:
                 return name
             allowed = ", ".join([*PRESETS, *self.allowed_models, *(f"{u}#MODEL" for u in self.allowed_endpoints)])
             raise ModelUnavailableError(f"this deployment only offers these models: {allowed} (got {name!r})")
+        preset = PRESETS.get(name)
+        if self.hosted and preset is not None and preset.gpu_gb and not (on_zerogpu() or cuda_memory_gb() >= preset.gpu_gb):
+            runs = ", ".join(n for n, p in PRESETS.items() if not p.gpu_gb)
+            raise ModelUnavailableError(f"{name!r} needs a GPU with about {preset.gpu_gb:.0f} GB and this deployment has "
+                                        f"none (it would not fit in memory); the presets that run here: {runs}")
         return name
 
     def inspect(self, name: str):

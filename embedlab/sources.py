@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,7 +68,8 @@ class ModelInfo:
 
 
 def offline_presets() -> str:
-    return ", ".join(name for name, preset in PRESETS.items() if preset.package)
+    """The presets whose weights are installed here (the offline pack may be absent, as on a Space)."""
+    return ", ".join(name for name, preset in PRESETS.items() if preset.local_path() is not None) or "none"
 
 
 def split_remote(name: str) -> tuple[str, str] | None:
@@ -167,8 +169,9 @@ def read_config(location: str, name: str, trust_remote_code: bool = False):
     try:
         return AutoConfig.from_pretrained(location, trust_remote_code=trust_remote_code)
     except OSError as exc:
-        raise ModelUnavailableError(f"cannot load {name!r}: {exc}".split("\n")[0] +
-                                    f" (is it available offline? presets that work offline: {offline_presets()})") from None
+        hub = f" ({location} on the Hugging Face Hub)" if location != name and not os.path.isabs(location) else ""
+        raise ModelUnavailableError(f"cannot load {name!r}{hub}: {exc}".split("\n")[0] +
+                                    f" (presets installed here, which need no download: {offline_presets()})") from None
 
 
 @functools.lru_cache(maxsize=64)

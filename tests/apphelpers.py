@@ -21,8 +21,10 @@ START_SECONDS = 180
 
 
 @contextlib.contextmanager
-def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS, extra_env: dict | None = None):
-    """Yield the URL of `python app.py` running with its caches in `cache_dir`, logging to `work_dir`."""
+def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS, extra_env: dict | None = None,
+                python: str | Path = sys.executable):
+    """Yield the URL of `python app.py` (this interpreter's, or `python`) running with its caches in
+    `cache_dir`, logging to `work_dir`."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "EMBEDLAB_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -31,7 +33,7 @@ def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS,
     log_path = work_dir / "app.log"
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(python), "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while not answers(url + "config"):

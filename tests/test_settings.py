@@ -66,3 +66,17 @@ def test_the_fine_tune_limits_come_from_the_environment_and_bind_in_hosted_mode_
     monkeypatch.setenv("EMBEDLAB_MAX_TUNE_SECONDS", "ten")
     with pytest.raises(EmbedLabError, match="EMBEDLAB_MAX_TUNE_SECONDS='ten'"):
         Settings.from_env()
+
+
+def test_hosted_mode_refuses_a_gpu_preset_where_there_is_no_gpu_for_it(monkeypatch):
+    from embedlab.errors import ModelUnavailableError
+
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    hosted = Settings(hosted=True)
+    with pytest.raises(ModelUnavailableError, match=r"'e5-mistral-7b-instruct' needs a GPU with about 15 GB .*"
+                                                    r"presets that run here: smollm2-135m-instruct, all-minilm-l6-v2"):
+        hosted.check_model("e5-mistral-7b-instruct")  # this test runs as on a CPU-only machine
+    assert hosted.check_model("all-minilm-l6-v2") == "all-minilm-l6-v2"
+    assert Settings().check_model("e5-mistral-7b-instruct") == "e5-mistral-7b-instruct"  # one's own machine: tried
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    assert hosted.check_model("e5-mistral-7b-instruct") == "e5-mistral-7b-instruct"  # ZeroGPU: placed at start-up

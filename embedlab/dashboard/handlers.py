@@ -4,7 +4,8 @@
 each method is one event and can be called directly in tests. Errors a person can act on become
 `gr.Error` with the engine's own words. Per-visitor results travel in the `gr.State` value that
 `compare` returns, never here. `compute` is the only function that runs models; on ZeroGPU it runs on
-a GPU (see `zerogpu.py`). `warm_up` loads the default models behind a page that is already served.
+a GPU and only embeds: `place` loads the models before it, outside the GPU call (see `zerogpu.py`).
+`warm_up` loads the start-up models: behind a page that is already served, or on ZeroGPU before it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from ..comparison import Comparison
 from ..sides import SideSpec, default_specs, specs_from_value
 from ..errors import EmbedLabError
 from ..pairs import read_pairs
+from ..registry import ModelRegistry
 from ..session import Session, get_session
 from ..settings import Settings
-from . import choices, exports, figures, sides_form, tables, views, visitors
+from . import choices, exports, figures, sides_form, tables, views, visitors, zerogpu
 from .zerogpu import gpu
 
 log = logging.getLogger(__name__)
@@ -104,8 +106,16 @@ def page_figures(state: dict) -> dict:
 
 
 def dashboard_session() -> Session:
-    """The web page's own session: its settings read with the dashboard's rule (hosted on Spaces)."""
-    return Session(settings=Settings.from_env(dashboard=True))
+    """The web page's own session: its settings read with the dashboard's rule (hosted on Spaces). On
+    ZeroGPU its models are placed on `zerogpu.PLACEMENT` whole (no `device_map`), in bf16 (an H200 slice;
+    asked outright rather than of the emulated device), and all kept."""
+    settings = Settings.from_env(dashboard=True)
+    if not zerogpu.ON_ZEROGPU:
+        return Session(settings=settings)
+    allow_hub, allow_paths = settings.permissions
+    registry = ModelRegistry(max_models=len(zerogpu.startup_models(settings)) + 2, allow_hub=allow_hub,
+                             allow_paths=allow_paths, device_map=False)
+    return Session(settings=settings, registry=registry, device=zerogpu.PLACEMENT, dtype="bfloat16")
 
 
 class Dashboard:
@@ -116,24 +126,40 @@ class Dashboard:
         self.warm: dict = {"state": "idle"}
 
     # start-up --------------------------------------------------------------------------------------
-    def warm_up(self, models: list[str]) -> threading.Thread:
-        """Load `models` in a background thread, so the page is served first; a Compare that comes
-        sooner waits for the same load (the registry loads each model once)."""
+    def warm_up(self, models: list[str], background: bool = True) -> threading.Thread | None:
+        """Load `models` in a background thread, so the page is served first (a Compare that comes
+        sooner waits for the same load: the registry loads each model once), or here and now. A model
+        that cannot be loaded (not installed, Hub unreachable) is named in `status` with the reason, and
+        the others still load."""
 
         def run() -> None:
             start = time.perf_counter()
             self.warm = {"state": "loading", "models": list(models)}
-            try:
-                for name in models:
+            failed = {}
+            for name in models:
+                try:
                     get_session(self.session_name).backend(name)
-                self.warm = {"state": "ready", "models": list(models), "seconds": round(time.perf_counter() - start, 2)}
-            except Exception as exc:  # noqa: BLE001 - a Compare reports it in its own words; keep serving
-                log.warning("warm-up of %s failed: %s", models, exc)
-                self.warm = {"state": "failed", "models": list(models), "error": str(exc)}
+                except Exception as exc:  # noqa: BLE001 - a Compare reports it in its own words; keep serving
+                    log.warning("warm-up: %s could not be loaded: %s", name, exc)
+                    failed[name] = str(exc)
+            self.warm = {"state": "failed" if failed else "ready", "models": list(models),
+                         "seconds": round(time.perf_counter() - start, 2), **({"failed": failed} if failed else {})}
 
+        if not background:
+            run()
+            return None
         thread = threading.Thread(target=run, name="embedlab-warm-up", daemon=True)
         thread.start()
         return thread
+
+    def place(self, specs: list[SideSpec], session_name: str | None = None) -> None:
+        """On ZeroGPU, load the sides' models before the GPU call, on the main thread, onto the emulated
+        CUDA device (the GPU call only embeds); elsewhere the comparison loads them itself, with progress."""
+        if not zerogpu.ON_ZEROGPU:
+            return
+        session = get_session(session_name or self.session_name)
+        for name in dict.fromkeys(spec.model for spec in specs):
+            zerogpu.on_main_thread(session.backend, name)
 
     # pairs -----------------------------------------------------------------------------------------
     def load_file(self, path: str | Path | None) -> list[list[str]]:
@@ -181,6 +207,7 @@ class Dashboard:
             specs = specs or list(default_specs(SideSpec((base or "").strip(), base_method or None, opts),
                                                 SideSpec((embed_ or "").strip(), embed_method or None, opts)).values())
             session = visitors.session_for(self.session_name, [spec.model for spec in specs])  # a tuned model's owner
+            self.place(specs, session)
             comparison = compute(session, [p.as_dict() for p in pairs], specs,
                                  None if device == "auto" else device, vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
@@ -217,8 +244,13 @@ class Dashboard:
         Returns:
             the command line's JSON result: {"pairs": [...], "results": {"base": ..., "embed": ...}}
         """
-        specs = default_specs(SideSpec(base or "", base_method or None), SideSpec(embed or "", embed_method or None))
-        return compute(self.session_name, pairs, list(specs.values())).to_json()
+        specs = list(default_specs(SideSpec(base or "", base_method or None),
+                                   SideSpec(embed or "", embed_method or None)).values())
+        try:
+            self.place(specs)
+        except EmbedLabError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return compute(self.session_name, pairs, specs).to_json()
 
     def compare_many_json(self, pairs: list[dict] | str, sides: list[dict] | str) -> dict:
         """Compare any number of sides (up to 8) on question/answer pairs.
@@ -232,6 +264,7 @@ class Dashboard:
         """
         try:
             specs = specs_from_value(json.loads(sides) if isinstance(sides, str) else sides)
+            self.place(specs)
         except json.JSONDecodeError as exc:
             raise gr.Error(f"sides: not valid JSON ({exc.msg})", print_exception=False) from None
         except EmbedLabError as exc:
@@ -279,9 +312,11 @@ class Dashboard:
 
         Returns:
             {"loaded": [...], "loads": {model: count}, "cache": {...}, "devices": [...], "hosted": bool,
-             "warm_up": {"state": "idle" | "loading" | "ready" | "failed", ...}}
+             "zerogpu": bool, "warm_up": {"state": "idle" | "loading" | "ready" | "failed", "models": [...],
+             "failed": {model: why}, ...}}
         """
         s = get_session(self.session_name)
         cache = {k: v for k, v in s.cache.stats().items() if k != "path"}  # no server paths to visitors
         return {"loaded": s.registry.loaded(), "loads": dict(s.registry.loads), "cache": cache,
-                "devices": choices.available_devices(), "hosted": s.settings.hosted, "warm_up": dict(self.warm)}
+                "devices": choices.available_devices(), "hosted": s.settings.hosted, "zerogpu": zerogpu.ON_ZEROGPU,
+                "warm_up": dict(self.warm)}
