@@ -27,3 +27,7 @@ class DeviceError(EmbedLabError):
 
 class SideError(EmbedLabError):
     """The sides of a comparison are malformed: unnamed, named twice, too many."""
+
+
+class VectorsError(EmbedLabError):
+    """A file of precomputed vectors is malformed: wrong keys, shapes, counts or values."""
