@@ -63,9 +63,9 @@ class SideResult:
         n = len(self.blocks.top_answers)
         return {**data, "similarity": None,
                 "similarity_omitted": f"{n:,} pairs is over the limit of {FULL_MATRIX_PAIRS:,} for the full matrix; "
-                                      f"top_answers gives each question's {self.blocks.top_answers.shape[1]} best answers",
-                "top_answers": [[{"answer": int(j), "score": round(float(v), 6)} for j, v in zip(row, values)]
-                                for row, values in zip(self.blocks.top_answers, self.blocks.top_scores)]}
+                                      f"top_answers[i] gives question i's {self.blocks.top_answers.shape[1]} best answers "
+                                      "(0-based answer numbers, best first), top_scores[i] their cosine similarities",
+                "top_answers": self.blocks.top_answers.tolist(), "top_scores": self.blocks.top_scores.round(6).tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> "SideResult":

@@ -50,6 +50,14 @@ def _bins(scores: np.ndarray) -> np.ndarray:
     return np.bincount(np.clip(index, 0, HIST_BINS - 1).ravel(), minlength=HIST_BINS)
 
 
+def _scores(q, qn, a, an, start: int | None = None, stop: int | None = None) -> np.ndarray:
+    """Cosines of rows q against every answer; given start and stop, only the diagonal of q against
+    answers start..stop-1 (the same row-times-matrix sums, so equal scores stay exactly equal)."""
+    if start is None:
+        return (q @ a.T) / np.maximum(np.outer(qn, an), EPS)
+    return np.diag(q @ a[start:stop].T) / np.maximum(qn * an[start:stop], EPS)
+
+
 def similarity_blocks(questions, answers, rows: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """The rows of cos_sim(questions, answers), a block at a time: (first row, the block [rows, n], the
     matching scores, which the block's own cells hold exactly)."""
@@ -59,12 +67,15 @@ def similarity_blocks(questions, answers, rows: int | None = None) -> Iterator[t
         raise ValueError(f"need two non-empty [n, dim] arrays of one shape, got {q.shape} and {a.shape}")
     n = len(q)
     rows = rows or block_rows(n)
-    pos = np.einsum("ij,ij->i", q, a) / np.maximum(qn * an, EPS)
+    pos = np.empty(n)
+    for start in range(0, n, rows):  # the matching scores first (AUC needs them all), by the blocks' own sum
+        stop = min(n, start + rows)
+        pos[start:stop] = _scores(q[start:stop], qn[start:stop], a, an, start, stop)
     for start in range(0, n, rows):
         stop = min(n, start + rows)
-        s = (q[start:stop] @ a.T) / np.maximum(np.outer(qn[start:stop], an), EPS)
+        s = _scores(q[start:stop], qn[start:stop], a, an)
         local = np.arange(stop - start)
-        s[local, local + start] = pos[start:stop]  # the matching scores exactly as counted for AUC
+        s[local, local + start] = pos[start:stop]  # the same sums; set so ranks and AUC read one value
         yield start, s, pos
 
 

@@ -64,10 +64,14 @@ def _int(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Settings:
     hosted: bool = False
-    max_pairs: int = MAX_PAIRS
+    max_pairs: int | None = None  # None: `default_max_pairs(hosted)`
     max_text_chars: int = MAX_TEXT_CHARS
     max_upload_bytes: int = MAX_FILE_BYTES
     allowed_models: tuple[str, ...] = field(default_factory=tuple)  # beyond the presets, in hosted mode
+
+    def __post_init__(self):
+        if self.max_pairs is None:
+            object.__setattr__(self, "max_pairs", default_max_pairs(self.hosted))
 
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":

@@ -42,3 +42,16 @@ def test_device_error_is_exported():
         from embedlab.devices import choose_device
 
         choose_device("tpu")
+
+
+def test_the_pair_limit_is_higher_outside_hosted_mode(monkeypatch):
+    from embedlab.settings import LOCAL_MAX_PAIRS, MAX_PAIRS
+
+    monkeypatch.delenv("EMBEDLAB_MAX_PAIRS", raising=False)
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "0")
+    assert Settings.from_env().max_pairs == LOCAL_MAX_PAIRS > MAX_PAIRS
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "1")
+    assert Settings.from_env().max_pairs == MAX_PAIRS
+    monkeypatch.setenv("EMBEDLAB_MAX_PAIRS", "7")
+    assert Settings.from_env().max_pairs == 7  # said outright, it holds hosted or not
+    assert Settings().max_pairs == LOCAL_MAX_PAIRS and Settings(hosted=True).max_pairs == MAX_PAIRS
