@@ -69,12 +69,18 @@ class SideResult:
 
     @classmethod
     def from_json(cls, data: dict) -> "SideResult":
-        similarity = data.get("similarity")
+        similarity, metrics = data.get("similarity"), Metrics(**data["metrics"])
+        blocks = None
+        if similarity is None:  # a large set: its top answers come back; its block means and histograms do not
+            empty = np.zeros(0)
+            blocks = BlockSummary(metrics, np.asarray(data["top_answers"], dtype=np.int64),
+                                  np.asarray(data["top_scores"], dtype=np.float64), np.zeros((0, 0)),
+                                  np.zeros(0, dtype=np.int64), empty, empty, empty)
         return cls(model=data["model"], method=data["method"], options=Options(**data["options"]),
                    device=data["device"], dtype=data["dtype"],
                    similarity=None if similarity is None else np.asarray(similarity, dtype=np.float64),
-                   metrics=Metrics(**data["metrics"]), cached=data["cached"], computed=data["computed"],
-                   truncated=data["truncated"], seconds=data["seconds"], dim=data["dim"])
+                   metrics=metrics, cached=data["cached"], computed=data["computed"], truncated=data["truncated"],
+                   seconds=data["seconds"], dim=data["dim"], blocks=blocks)
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,8 @@ import pytest
 from embedlab.backends.vectors import read_vectors
 from embedlab.cache import EmbeddingCache
 from embedlab.cli import main
-from embedlab.comparison import FULL_MATRIX_PAIRS, OVERVIEW_PAIRS, TOP_K
+from embedlab.comparison import FULL_MATRIX_PAIRS, OVERVIEW_PAIRS, TOP_K, Comparison
+from embedlab.dashboard.exports import to_csv
 from embedlab.errors import EmbedLabError, MethodError, ModelUnavailableError, VectorsError
 from embedlab.metrics import cos_sim, score
 from embedlab.pairs import Pair
@@ -143,6 +144,9 @@ def test_json_holds_the_matrix_up_to_the_limit_and_top_answers_above(tmp_path):
     row = cos_sim(q[:3], a)
     assert data["top_answers"][:3] == np.argsort(-row, axis=1, kind="stable")[:, :TOP_K].tolist()
     np.testing.assert_allclose(data["top_scores"][:3], -np.sort(-row, axis=1)[:, :TOP_K], atol=1e-6)
+    back = Comparison.from_json(result.to_json())
+    assert back.to_json() == result.to_json()
+    assert to_csv(back).count("\n") == 1 + n * TOP_K  # the CSV of a large set: each question's top answers
     small = session().compare(pairs[:FULL_MATRIX_PAIRS],
                               sides=[SideSpec(f"vectors:{save(tmp_path / 's.npz', FULL_MATRIX_PAIRS, dim=6)}", name="v")])
     assert len(small.to_json()["results"]["v"]["similarity"]) == FULL_MATRIX_PAIRS
