@@ -41,6 +41,9 @@ def test_large_set_of_vectors_shows_block_means_and_zooms(app_server, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_server)
         page.wait_for_selector("#compare")
+        for side, default in (("base", "logits"), ("embed", "native")):  # the page's own method lists first
+            page.wait_for_function(f"document.querySelector('#{side}-method input').value === '{default}'",
+                                   timeout=120_000)
         page.locator("input[data-testid^='Upload CSV'][data-testid$='-upload-button']").set_input_files(str(pairs))
         page.locator("#pairs").get_by_text("question 0", exact=True).wait_for()
         page.locator("input[data-testid^='Upload vectors'][data-testid$='-upload-button']").set_input_files(str(mine))
@@ -48,6 +51,8 @@ def test_large_set_of_vectors_shows_block_means_and_zooms(app_server, tmp_path):
         assert page.locator("#side-3-name textarea").input_value() == "mine"
         _model(page, "base", f"vectors:{theirs}")
         _model(page, "embed", f"vectors:{other}")
+        for side in ("base", "embed"):  # a vectors side takes no method: its list empties
+            page.wait_for_function(f"document.querySelector('#{side}-method input').value === ''")
         page.click("#compare")
         page.wait_for_function("(document.querySelector('#verdict .run-line') || {}).textContent?.startsWith('400 pairs')",
                                timeout=240_000)
