@@ -58,9 +58,12 @@ def test_large_set_of_vectors_shows_block_means_and_zooms(app_server, tmp_path):
                                timeout=240_000)
         page.locator("#zoom").wait_for(state="visible")
         caption = page.locator("#heatmap-caption").inner_text()
-        assert "400 pairs: each cell is the mean cosine of a block" in caption
+        assert "400 pairs: each cell is the mean cosine of a block" in caption and "show all 400 pairs" in caption
+        page.wait_for_function("""() => {
+            const plots = [...document.querySelectorAll('#heatmaps .side-plot')];
+            return plots.length === 3 && plots.every(p => p.querySelectorAll('g.hm').length === 1);
+        }""", timeout=60_000)
         plots = page.locator("#heatmaps .side-plot")
-        assert plots.count() == 3 and all(plots.nth(i).locator("g.hm").count() == 1 for i in range(3))
         assert "means of 100 x 100 blocks" in plots.nth(2).locator(".gtitle").text_content()
         assert "vectors:mine.npz" in page.locator("#metrics").inner_text()
         page.screenshot(path=str(ARTIFACTS / "browser-large.png"), full_page=True)

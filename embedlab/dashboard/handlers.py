@@ -135,7 +135,8 @@ def page_figures(state: dict) -> dict:
                 "caption": _caption(f"{n:,} pairs: each cell is the mean cosine of a block of questions against "
                                     f"a block of answers (one scale, {low:.2f} to {high:.2f}; the blocks holding the "
                                     f"matching pairs outlined). Zoom in for exact cells. The PCA maps show "
-                                    f"{len(state['sample'])} pairs drawn at random."),
+                                    + (f"{len(state['sample'])} pairs drawn at random." if len(state["sample"]) < n
+                                       else f"all {n} pairs.")),
                 "distributions": overview.score_histograms(comparison), "projections": projections}
     zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
     return {"heatmaps": figures.side_heatmaps(comparison),
