@@ -12,9 +12,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from embedlab.dashboard import choices
 from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
+from embedlab.dashboard.overview import ZOOM_MAX
 from embedlab.dashboard.sides_form import EXTRA_ROWS
 from embedlab.dashboard.tune_section import DEFAULT_SECONDS, TuneSection
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
@@ -183,7 +185,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                     models[side] = (model, gr.Dropdown([], value=None, label="Method", scale=2,
                                                        info="empty: the model's default", elem_id=f"{side}-method"))
             # extra sides: rows shown one by one with "+ Add a model" (or filled by "Sweep methods")
-            every_model = list(dict.fromkeys(model_choices("base", settings)[0] + model_choices("embed", settings)[0]))
+            every_model = choices.every_model(settings)
             shown = gr.State(0)
             side_rows, side_fields, side_removes = [], [], []
             for i in range(EXTRA_ROWS):
@@ -201,6 +203,8 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
             with gr.Row():
                 add_side = gr.Button("+ Add a model", size="sm", elem_id="add-side")
                 sweep = gr.Button("Sweep methods", size="sm", elem_id="sweep")
+                vectors_upload = gr.UploadButton("Upload vectors (.npz)", file_types=[".npz"], size="sm",
+                                                 elem_id="upload-vectors")
             with gr.Accordion("Advanced", open=False):
                 task = gr.Textbox(DEFAULT_TASK, label="Task instruction (e5 method, queries only)")
                 chat_template = gr.Radio(list(CHAT_TEMPLATE), value="default", label="Chat template",
@@ -217,6 +221,11 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
         with gr.Row(elem_id="heatmaps", elem_classes=["side-grid"]):
             heatmaps = [gr.Plot(show_label=False, visible=False, elem_id=f"heatmap-{i}", elem_classes=["side-plot"])
                         for i in range(SIDE_SLOTS)]
+        with gr.Row(visible=False, elem_id="zoom") as zoom_row:  # large sets: the exact cells of a window
+            zoom_start = gr.Number(1, precision=0, minimum=1, label="Zoom: first pair", elem_id="zoom-start")
+            zoom_size = gr.Number(50, precision=0, minimum=0, maximum=ZOOM_MAX, label=f"pairs (up to {ZOOM_MAX}; "
+                                  "0: the whole set)", elem_id="zoom-size")
+            zoom = gr.Button("Zoom", size="sm", scale=0, elem_id="zoom-button")
         with gr.Row(equal_height=False, elem_id="scores"):
             metrics = gr.HTML(elem_id="metrics")
             distributions = gr.Plot(label="Score distributions", elem_id="distributions")
@@ -273,15 +282,20 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                      concurrency_limit=None)
     sweep.click(dashboard.sweep, models["base"][0], [models["base"][1], *form], api_name="sweep",
                 concurrency_limit=None)
+    vectors_upload.upload(dashboard.add_vectors, [vectors_upload, pairs, shown, *side_fields], form,
+                          api_name="add_vectors", concurrency_limit=None)
     for i in range(EXTRA_ROWS):
         side_model, side_method = side_fields[4 * i + 1], side_fields[4 * i + 2]
         side_model.input(dashboard.methods, side_model, side_method, api_name=False, concurrency_limit=None)
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
                chat_template, max_length, device, shown, *side_fields],
-              [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, *projections, downloads, results],
+              [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, *projections, downloads, results,
+               zoom_row],
               api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict
               ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
+    zoom.click(dashboard.zoom, [state, zoom_start, zoom_size], [heatmap_caption, *heatmaps], api_name="zoom",
+               concurrency_limit=None)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)

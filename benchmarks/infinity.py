@@ -1,5 +1,5 @@
 """The infinity-emb embeddings server on loopback, serving the offline MiniLM folder on the CPU: what the
-remote backend's benchmark (item 11) and tests run against. It runs from its own environment,
+remote backend's benchmark (item 12) and tests run against. It runs from its own environment,
 `.venv-infinity` (scripts/setup-infinity.sh), because its pins clash with EmbedLab's.
 """
 

@@ -1,4 +1,4 @@
-"""Item 11: the remote backend's throughput against a plain httpx loop, on the same local infinity server.
+"""Item 12: the remote backend's throughput against a plain httpx loop, on the same local infinity server.
 
 infinity serves the offline MiniLM on the CPU (`benchmarks.infinity`); both clients send the same
 mixed-length texts in requests of 32, 4 requests in flight: EmbedLab through `embedding.embed` with no
@@ -10,7 +10,7 @@ within 10% of the baseline's. The plain client in the texts' own order is timed 
 ordering is worth on this server. Rounds are interleaved after one untimed warm-up round; figures are
 medians. Both clients' vectors are checked equal (within 1e-5).
 
-    .venv/bin/python -m benchmarks.remote              # item 11, printed as a table and JSON
+    .venv/bin/python -m benchmarks.remote              # item 12, printed as a table and JSON
     .venv/bin/python -m benchmarks.remote --texts 200 --repeats 1
 """
 
@@ -77,7 +77,7 @@ def run(n_texts: int, repeats: int, log_dir: Path) -> dict:
     diff = float(np.abs(results["embedlab"] - results["plain"]).max())
     ratio = median(seconds["plain"]) / median(seconds["embedlab"])
     unsorted = median(seconds["plain-unsorted"])
-    return item(11, f"remote side, {n_texts} texts, infinity MiniLM on CPU, {IN_FLIGHT} in flight",
+    return item(12, f"remote side, {n_texts} texts, infinity MiniLM on CPU, {IN_FLIGHT} in flight",
                 f"plain httpx x{IN_FLIGHT}, same order", "EmbedLab remote", f"time <= {TARGET:.2f}x the plain client's",
                 median(seconds["embedlab"]) <= TARGET * median(seconds["plain"]) and diff <= 1e-5,
                 baseline_s=seconds["plain"], candidate_s=seconds["embedlab"], ratio=ratio,
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="embedlab-bench-remote-") as folder:
         record = run(args.texts, args.repeats, Path(folder))
     c = record["checks"]
-    print(f"item 11: {record['what']}\n  plain httpx x{IN_FLIGHT}: {record['baseline_median']:.3f} s "
+    print(f"item 12: {record['what']}\n  plain httpx x{IN_FLIGHT}: {record['baseline_median']:.3f} s "
           f"({c['texts_per_s_plain']} texts/s); EmbedLab: {record['candidate_median']:.3f} s "
           f"({c['texts_per_s_embedlab']} texts/s); plain httpx in the texts' own order: "
           f"{c['texts_per_s_plain_unsorted']} texts/s\n"

@@ -24,7 +24,7 @@ _EXPORTS = {
     "comparison": ("Comparison", "SideResult", "compare", "compare_side"),
     "embedding": ("Embedded", "embed"),
     "errors": ("DeviceError", "EmbedLabError", "MethodError", "ModelUnavailableError", "PairsError",
-               "RemoteError", "SideError", "UnknownModelError"),
+               "RemoteError", "SideError", "UnknownModelError", "VectorsError"),
     "methods": ("METHODS", "Role"),
     "metrics": ("Metrics",),
     "pairs": ("Pair", "make_pairs", "parse_pairs", "read_pairs"),

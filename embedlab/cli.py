@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from .backends.remote import KEY_VARIABLE
+from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
 from .methods import DEFAULT_TASK, METHODS
-from .pairs import read_pairs
+from .pairs import MAX_PAIRS, read_pairs
 from .presets import PRESETS, default_pair
 from .prompts import Options
 from .report import table
-from .settings import Settings
+from .settings import LOCAL_MAX_PAIRS, Settings
 from .sources import REMOTE_EXAMPLE
 from .sides import MAX_SIDES, SideSpec, parse_side, sweep, with_side_option
 from .tuning.config import TuneConfig, trainable_methods
@@ -86,7 +88,38 @@ def cmd_compare(args) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"[embedlab] wrote {args.json}", file=sys.stderr)
+    if args.matrix:
+        for name, path in matrix_paths(args.matrix, list(result.sides)).items():
+            write_matrix(result.sides[name].vectors, path)
+            print(f"[embedlab] wrote {path} ({name}: {len(result.pairs):,} x {len(result.pairs):,} float32)",
+                  file=sys.stderr)
     return 0
+
+
+def matrix_paths(path: str, sides: list[str]) -> dict[str, Path]:
+    """OUT.npy for one side; OUT.SIDE.npy for each of several (the side's name made safe for a file name)."""
+    out = Path(path)
+    if out.suffix != ".npy":
+        raise EmbedLabError(f"--matrix {path}: the file must end in .npy")
+    if len(sides) == 1:
+        return {sides[0]: out}
+    safe = {name: re.sub(r"[^A-Za-z0-9._-]+", "_", name) for name in sides}
+    return {name: out.with_name(f"{out.stem}.{safe[name]}.npy") for name in sides}
+
+
+def write_matrix(vectors, path: Path) -> None:
+    """The question x answer cosine matrix of [2n, dim] vectors into an .npy file, a block of rows at a
+    time (the file is memory-mapped, so the matrix is never held whole)."""
+    import numpy as np
+
+    from .metrics_blocks import similarity_blocks
+
+    n = len(vectors) // 2
+    matrix = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, n))
+    for start, block, _ in similarity_blocks(vectors[:n], vectors[n:]):
+        matrix[start:start + len(block)] = block
+    matrix.flush()
+    del matrix
 
 
 def cmd_tune(args) -> int:
@@ -125,9 +158,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list model presets and embedding methods").set_defaults(run=cmd_models)
     c = sub.add_parser("compare", help="compare a base GPT and an embedding model (or any sides) on question/answer pairs")
     c.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list")
-    c.add_argument("--base", help="base GPT: preset, Hub id, folder or .gguf (default: by hardware)")
+    c.add_argument("--base", help="base GPT: preset, Hub id, folder, .gguf or vectors:FILE.npz (default: by hardware)")
     c.add_argument("--base-method", choices=list(METHODS), help="default: the model's own default")
-    c.add_argument("--embed", help="embedding model: preset, Hub id, folder or .gguf")
+    c.add_argument("--embed", help="embedding model: preset, Hub id, folder, .gguf or vectors:FILE.npz (precomputed: "
+                   "arrays 'questions' and 'answers', [n, dim], row i = pair i)")
     c.add_argument("--embed-method", choices=list(METHODS))
     c.add_argument("--side", action="append", default=[], metavar="NAME=MODEL[:METHOD]",
                    help=f"a side of its own (repeatable, up to {MAX_SIDES}); NAME is its label, METHOD the model's "
@@ -144,11 +178,15 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--max-length", type=int, help="truncate inputs to this many tokens")
     c.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     c.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
-    c.add_argument("--max-pairs", type=int, help="most pairs to read (default: EMBEDLAB_MAX_PAIRS, else 256)")
+    c.add_argument("--max-pairs", type=int, help=f"most pairs to read (default: EMBEDLAB_MAX_PAIRS, else "
+                   f"{LOCAL_MAX_PAIRS:,}; {MAX_PAIRS} in hosted mode)")
     c.add_argument("--fast", action="store_true",
                    help="int8 fast mode on x86 CPUs: 1.35-1.8x faster by CPU (see README), vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
-    c.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
+    c.add_argument("--json", metavar="OUT", help="also write the full result as JSON (the similarity matrix up to "
+                   f"{FULL_MATRIX_PAIRS:,} pairs; above that each question's top {TOP_K} answers)")
+    c.add_argument("--matrix", metavar="OUT.npy", help="also write each side's question x answer cosine matrix "
+                   "(float32) to OUT.npy, or OUT.SIDE.npy with several sides; any number of pairs")
     c.set_defaults(run=cmd_compare)
     d = TuneConfig()
     t = sub.add_parser("tune", help="fine-tune a GPT contrastively on part of the pairs; measure the rest before and after")

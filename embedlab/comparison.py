@@ -6,6 +6,11 @@ the question x answer cosine matrix and scores it, keeping the vectors so later 
 never embed again. `compare()` does that for each side. JSON exists only at the edges:
 `Comparison.to_json()` writes the schema the CLI, the API and the exports share, `from_json()` reads it
 back (without vectors).
+
+Pair sets of any size: above OVERVIEW_PAIRS a side is scored in row blocks (`metrics_blocks`), which
+also keeps what the large-set figures need; above FULL_MATRIX_PAIRS the n x n matrix is never held, and
+the JSON gives each question's top answers instead of the matrix. A side given as precomputed vectors
+(`backends.vectors`) skips embedding and flows on like any other.
 """
 
 from __future__ import annotations
@@ -16,13 +21,20 @@ from typing import Sequence
 import numpy as np
 
 from .backends import Backend
+from .backends.vectors import METHOD as VECTORS_METHOD, VectorsBackend
 from .cache import EmbeddingCache
-from .embedding import Progress, embed, embed_many, resolve
+from .embedding import Embedded, Progress, embed, embed_many, resolve
+from .errors import VectorsError
 from .methods import Role
 from .metrics import Metrics, cos_sim, rank, score
+from .metrics_blocks import BlockSummary, score_blocks
 from .pairs import Pair, check_count, make_pairs
 from .prompts import Options
 from .sides import SideSpec
+
+FULL_MATRIX_PAIRS = 2000  # above this the similarity matrix is neither kept nor written to JSON
+OVERVIEW_PAIRS = 300  # above this a side is scored in blocks and the page shows block means, not cells
+TOP_K = 5  # answers per question kept (and written) where the matrix is not
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +44,7 @@ class SideResult:
     options: Options
     device: str
     dtype: str
-    similarity: np.ndarray  # [n, n] float64: question i against answer j
+    similarity: np.ndarray | None  # [n, n] float64: question i against answer j; None above FULL_MATRIX_PAIRS
     metrics: Metrics
     cached: int  # vectors that came from the cache
     computed: int  # vectors the model computed
@@ -40,19 +52,35 @@ class SideResult:
     seconds: float
     dim: int
     vectors: np.ndarray | None = field(default=None, repr=False)  # [2n, dim]: questions, then answers
+    blocks: BlockSummary | None = field(default=None, repr=False)  # above OVERVIEW_PAIRS: top answers, block means
 
     def to_json(self) -> dict:
-        return {"model": self.model, "method": self.method, "options": self.options.as_dict(), "dim": self.dim,
-                "device": self.device, "dtype": self.dtype, "similarity": self.similarity.round(6).tolist(),
-                "metrics": self.metrics.as_dict(), "cached": self.cached, "computed": self.computed,
-                "truncated": self.truncated, "seconds": round(self.seconds, 4)}
+        data = {"model": self.model, "method": self.method, "options": self.options.as_dict(), "dim": self.dim,
+                "device": self.device, "dtype": self.dtype, "metrics": self.metrics.as_dict(), "cached": self.cached,
+                "computed": self.computed, "truncated": self.truncated, "seconds": round(self.seconds, 4)}
+        if self.similarity is not None:
+            return {**data, "similarity": self.similarity.round(6).tolist()}
+        n = len(self.blocks.top_answers)
+        return {**data, "similarity": None,
+                "similarity_omitted": f"{n:,} pairs is over the limit of {FULL_MATRIX_PAIRS:,} for the full matrix; "
+                                      f"top_answers[i] gives question i's {self.blocks.top_answers.shape[1]} best answers "
+                                      "(0-based answer numbers, best first), top_scores[i] their cosine similarities",
+                "top_answers": self.blocks.top_answers.tolist(), "top_scores": self.blocks.top_scores.round(6).tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> "SideResult":
+        similarity, metrics = data.get("similarity"), Metrics(**data["metrics"])
+        blocks = None
+        if similarity is None:  # a large set: its top answers come back; its block means and histograms do not
+            empty = np.zeros(0)
+            blocks = BlockSummary(metrics, np.asarray(data["top_answers"], dtype=np.int64),
+                                  np.asarray(data["top_scores"], dtype=np.float64), np.zeros((0, 0)),
+                                  np.zeros(0, dtype=np.int64), empty, empty, empty)
         return cls(model=data["model"], method=data["method"], options=Options(**data["options"]),
-                   device=data["device"], dtype=data["dtype"], similarity=np.asarray(data["similarity"], dtype=np.float64),
-                   metrics=Metrics(**data["metrics"]), cached=data["cached"], computed=data["computed"],
-                   truncated=data["truncated"], seconds=data["seconds"], dim=data["dim"])
+                   device=data["device"], dtype=data["dtype"],
+                   similarity=None if similarity is None else np.asarray(similarity, dtype=np.float64),
+                   metrics=metrics, cached=data["cached"], computed=data["computed"], truncated=data["truncated"],
+                   seconds=data["seconds"], dim=data["dim"], blocks=blocks)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,12 +113,24 @@ def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = N
     return _side_result(backend, embed(backend, texts, roles, method, options, cache, progress), len(pairs))
 
 
-def _side_result(backend: Backend, result, n: int) -> SideResult:
-    similarity = cos_sim(result.vectors[:n], result.vectors[n:])
+def _side_result(backend: Backend, result: Embedded, n: int) -> SideResult:
+    q, a = result.vectors[:n], result.vectors[n:]
+    similarity = cos_sim(q, a) if n <= FULL_MATRIX_PAIRS else None
+    blocks = score_blocks(q, a, top_k=TOP_K) if n > OVERVIEW_PAIRS else None
     return SideResult(model=backend.name, method=result.method, options=result.options, device=backend.device,
-                      dtype=backend.dtype, similarity=similarity, metrics=score(similarity), cached=result.cached,
+                      dtype=backend.dtype, similarity=similarity,
+                      metrics=blocks.metrics if blocks else score(similarity), cached=result.cached,
                       computed=result.computed, truncated=result.truncated, seconds=result.seconds,
-                      dim=int(result.vectors.shape[1]), vectors=result.vectors)
+                      dim=int(result.vectors.shape[1]), vectors=result.vectors, blocks=blocks)
+
+
+def _given(backend: VectorsBackend, n: int) -> Embedded:
+    """A vectors side's vectors as if embedded (they were read and checked against n pairs already)."""
+    if len(backend.vectors) != 2 * n:
+        raise VectorsError(f"{backend.name}: holds vectors for {len(backend.vectors) // 2:,} pairs but there are "
+                           f"{n:,} pairs; row i must be pair i")
+    return Embedded(backend.vectors, VECTORS_METHOD, Options(), cached=0, computed=0, truncated=0,
+                    seconds=backend.seconds)
 
 
 def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str, SideSpec],
@@ -99,7 +139,8 @@ def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str
     model are embedded together (`embed_many`), so a text they feed the model alike runs once."""
     check_count(list(pairs), max_pairs=None)
     for name, spec in specs.items():  # a method that does not fit fails before any work is done
-        resolve(backends[name], spec.method, spec.options)
+        if not isinstance(backends[name], VectorsBackend):
+            resolve(backends[name], spec.method, spec.options)
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
     by_backend: dict[int, list[str]] = {}
@@ -108,6 +149,9 @@ def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str
     results: dict[str, SideResult] = {}
     for names in by_backend.values():
         backend = backends[names[0]]
+        if isinstance(backend, VectorsBackend):
+            results.update({n: _side_result(backend, _given(backend, len(pairs)), len(pairs)) for n in names})
+            continue
         embedded = embed_many(backend, texts, roles, [(specs[n].method, specs[n].options) for n in names], cache,
                               progress)
         results.update({n: _side_result(backend, e, len(pairs)) for n, e in zip(names, embedded)})

@@ -31,3 +31,7 @@ class SideError(EmbedLabError):
 
 class RemoteError(EmbedLabError):
     """An embeddings server failed, or answered something EmbedLab cannot use."""
+
+
+class VectorsError(EmbedLabError):
+    """A file of precomputed vectors is malformed: wrong keys, shapes, counts or values."""

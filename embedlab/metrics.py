@@ -76,13 +76,24 @@ def split_scores(similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.diag(s).copy(), s[off]
 
 
+def beaten(sorted_positives: np.ndarray, negatives: np.ndarray) -> float:
+    """How many (matching, non-matching) pairs the matching score wins, ties counting half: each
+    non-matching score counted against the sorted matching scores, so memory stays O(n). One binary
+    search per score; a second only for the scores that equal a matching one."""
+    pos = sorted_positives
+    neg = np.asarray(negatives, dtype=np.float64).ravel()
+    upto = np.searchsorted(pos, neg, side="right")  # matching scores <= each
+    tied = np.flatnonzero((upto > 0) & (pos[np.maximum(upto - 1, 0)] == neg))
+    ties = upto[tied] - np.searchsorted(pos, neg[tied], side="left")
+    return float((len(pos) - upto).sum() + 0.5 * ties.sum())
+
+
 def auc(positives: np.ndarray, negatives: np.ndarray) -> float:
     """Chance that a matching score beats a non-matching one, ties counting half."""
     if len(positives) == 0 or len(negatives) == 0:
         return float("nan")
-    pos = np.asarray(positives, dtype=np.float64)[:, None]
-    neg = np.asarray(negatives, dtype=np.float64)[None, :]
-    return float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size))
+    pos = np.sort(np.asarray(positives, dtype=np.float64).ravel())
+    return beaten(pos, negatives) / (pos.size * np.asarray(negatives).size)
 
 
 def score(similarity: np.ndarray) -> Metrics:

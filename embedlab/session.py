@@ -13,12 +13,13 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 from .backends import Backend
+from .backends.vectors import METHOD as VECTORS_METHOD, is_vectors, load_vectors
 from .cache import EmbeddingCache
 from .comparison import Comparison, compare
 from .sides import SideSpec, default_specs, named_specs
 from .devices import choose_device
 from .embedding import Embedded, Progress, embed
-from .errors import EmbedLabError
+from .errors import EmbedLabError, MethodError
 from .methods import Role
 from .pairs import Pair, pairs_from_value
 from .prompts import Options
@@ -63,19 +64,25 @@ class Session:
         pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
         specs = named_specs(sides) if sides else default_specs(base, embed)
+        given = {}  # sides of precomputed vectors: read and checked here, never through the registry
         for name, spec in specs.items():
             try:
-                self.inspect(spec.model).method(spec.method)
+                if is_vectors(spec.model):
+                    if spec.method and spec.method != VECTORS_METHOD:
+                        raise MethodError(f"precomputed vectors take no method (got {spec.method!r})")
+                    given[name] = load_vectors(self.settings.check_vectors(spec.model), len(pairs))
+                else:
+                    self.inspect(spec.model).method(spec.method)
             except EmbedLabError as exc:
                 raise type(exc)(f"side {name!r}: {exc}") from None
-        device = choose_device(device or self.device)
-        models = [spec.model for spec in specs.values()]
-        if progress:
+        models = [spec.model for name, spec in specs.items() if name not in given]
+        device = choose_device(device or self.device) if models else None  # vectors alone need no torch
+        if progress and models:
             progress(0, 0, f"loading {', '.join(dict.fromkeys(models))} on {device}")
         with self.registry.using(models, device, self.dtype) as loaded:
             with self.compute_lock:
-                return compare(pairs, {name: loaded[spec.model] for name, spec in specs.items()}, specs, self.cache,
-                               progress)
+                backends = {name: given.get(name) or loaded[spec.model] for name, spec in specs.items()}
+                return compare(pairs, backends, specs, self.cache, progress)
 
     def embed(self, model: str, texts: Sequence[str], method: str | None = None, options: Options | None = None,
               roles: Sequence[Role] | None = None, device: str | None = None) -> Embedded:

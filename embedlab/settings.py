@@ -2,27 +2,33 @@
 
 One rule for every entry point (CLI, Python API, dashboard): the limits (EMBEDLAB_MAX_PAIRS,
 EMBEDLAB_MAX_TEXT_CHARS, EMBEDLAB_MAX_UPLOAD_MB) and EMBEDLAB_HOSTED=1/0 apply wherever they are set.
+Where EMBEDLAB_MAX_PAIRS is not set, a hosted demo takes up to MAX_PAIRS pairs and a person's own
+machine up to LOCAL_MAX_PAIRS (large sets are scored in blocks, see `metrics_blocks.py`).
 Where EMBEDLAB_HOSTED is not set, only the dashboard turns hosted mode on by itself, on Hugging Face
-Spaces (where SPACE_ID is set): a person running the CLI or the Python API on their own machine is not
-a visitor. In hosted mode visitors may pick only presets and the extra Hub ids listed in
+Spaces (where SPACE_ID is set): a person running the CLI or the Python API on their own machine is not a
+visitor. In hosted mode visitors may pick only presets and the extra Hub ids listed in
 EMBEDLAB_ALLOWED_MODELS: no arbitrary Hub ids (that would download any weights), no local paths (that
-would read the server's files). Remote embedding servers (`URL#MODEL` names) are open to visitors only
-where EMBEDLAB_ALLOWED_ENDPOINTS lists the URL (or EMBEDLAB_ALLOWED_MODELS the whole name): otherwise a
-visitor could make the server call any address it can reach. Hosted mode offers no GPU preset where
-there is no GPU for it (a 7B model would exhaust a CPU Space's memory). Remote code is never trusted,
-hosted or not. A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
-Fine-tune section) are the one exception to "no paths". Hosted mode also limits the dashboard's
-fine-tunes: EMBEDLAB_MAX_TUNE_SECONDS of training and EMBEDLAB_MAX_TUNE_PAIRS pairs; elsewhere a fine-tune
-may run for the lab's own MAX_MINUTES.
+would read the server's files), and precomputed vectors (`vectors:FILE.npz`) only from files the visitor
+uploaded. Remote embedding servers (`URL#MODEL` names) are open to visitors only where
+EMBEDLAB_ALLOWED_ENDPOINTS lists the URL (or EMBEDLAB_ALLOWED_MODELS the whole name): otherwise a visitor
+could make the server call any address it can reach. Hosted mode offers no GPU preset where there is no
+GPU for it (a 7B model would exhaust a CPU Space's memory). Remote code is never trusted, hosted or not.
+A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
+Fine-tune section) are the one exception to "no paths". Hosted mode also limits the dashboard's fine-
+tunes: EMBEDLAB_MAX_TUNE_SECONDS of training and EMBEDLAB_MAX_TUNE_PAIRS pairs; elsewhere a fine-tune may
+run for the lab's own MAX_MINUTES.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from .backends.vectors import is_vectors, vectors_path
 from .devices import cuda_memory_gb, on_zerogpu
-from .errors import EmbedLabError, ModelUnavailableError, PairsError
+from .errors import EmbedLabError, ModelUnavailableError, PairsError, VectorsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
 from .sources import split_remote
@@ -30,6 +36,17 @@ from .sources import split_remote
 MAX_TEXT_CHARS = 20_000
 MAX_TUNE_SECONDS = 90  # hosted mode: training time per fine-tune on the dashboard
 MAX_TUNE_PAIRS = 200  # hosted mode: pairs per fine-tune on the dashboard
+LOCAL_MAX_PAIRS = 100_000  # outside hosted mode, where EMBEDLAB_MAX_PAIRS is not set
+
+
+def default_max_pairs(hosted: bool) -> int:
+    return MAX_PAIRS if hosted else LOCAL_MAX_PAIRS
+
+
+def upload_folder() -> Path:
+    """Where the dashboard's uploads are kept: Gradio's rule (GRADIO_TEMP_DIR, else <tmp>/gradio),
+    restated here so the CLI need not import Gradio to check a path."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
 
 
 def _flag(value: str | None) -> bool | None:
@@ -58,7 +75,7 @@ def _int(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Settings:
     hosted: bool = False
-    max_pairs: int = MAX_PAIRS
+    max_pairs: int | None = None  # None: `default_max_pairs(hosted)`
     max_text_chars: int = MAX_TEXT_CHARS
     max_upload_bytes: int = MAX_FILE_BYTES
     allowed_models: tuple[str, ...] = field(default_factory=tuple)  # beyond the presets, in hosted mode
@@ -66,6 +83,10 @@ class Settings:
     max_tune_seconds: int = MAX_TUNE_SECONDS  # hosted mode only
     max_tune_pairs: int = MAX_TUNE_PAIRS  # hosted mode only
     own_models: tuple[str, ...] = field(default_factory=tuple)  # one visitor's fine-tuned folders, allowed when hosted
+
+    def __post_init__(self):
+        if self.max_pairs is None:
+            object.__setattr__(self, "max_pairs", default_max_pairs(self.hosted))
 
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
@@ -76,7 +97,7 @@ class Settings:
         extra = tuple(m.strip() for m in os.environ.get("EMBEDLAB_ALLOWED_MODELS", "").split(",") if m.strip())
         endpoints = tuple(u.strip().rstrip("/") for u in os.environ.get("EMBEDLAB_ALLOWED_ENDPOINTS", "").split(",")
                           if u.strip())
-        return cls(hosted=hosted, max_pairs=_int("EMBEDLAB_MAX_PAIRS", MAX_PAIRS),
+        return cls(hosted=hosted, max_pairs=_int("EMBEDLAB_MAX_PAIRS", default_max_pairs(hosted)),
                    max_text_chars=_int("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
                    max_upload_bytes=_int("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
                    allowed_models=extra, allowed_endpoints=endpoints,
@@ -95,6 +116,8 @@ class Settings:
 
     def check_model(self, name: str) -> str:
         name = (name or "").strip()
+        if is_vectors(name):
+            return self.check_vectors(name)
         if self.hosted and name not in PRESETS and name not in self.allowed_models and name not in self.own_models:
             remote = split_remote(name)
             if remote and remote[0] in self.allowed_endpoints:
@@ -106,6 +129,19 @@ class Settings:
             runs = ", ".join(n for n, p in PRESETS.items() if not p.gpu_gb)
             raise ModelUnavailableError(f"{name!r} needs a GPU with about {preset.gpu_gb:.0f} GB and this deployment has "
                                         f"none (it would not fit in memory); the presets that run here: {runs}")
+        return name
+
+    def check_vectors(self, name: str) -> str:
+        """A `vectors:FILE.npz` side; in hosted mode only a file the visitor uploaded, within the upload
+        size limit (never another of the server's files)."""
+        path = vectors_path(name)
+        if self.hosted:
+            resolved = path.resolve()
+            if not resolved.is_relative_to(upload_folder()):
+                raise ModelUnavailableError("this deployment takes vectors only as an uploaded .npz file, "
+                                            "not a path on the server")
+            if resolved.is_file() and resolved.stat().st_size > self.max_upload_bytes:
+                raise VectorsError(f"{path.name} is over the {self.max_upload_bytes / 2**20:.1f} MB upload limit")
         return name
 
     def inspect(self, name: str):

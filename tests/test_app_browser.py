@@ -32,7 +32,7 @@ def cell(page, row: int, col: int):
 
 
 def upload(page, path):
-    page.locator("input[data-testid$='-upload-button']").set_input_files(str(path))
+    page.locator("input[data-testid^='Upload CSV'][data-testid$='-upload-button']").set_input_files(str(path))
 
 
 def compare_and_wait(page, pairs: int, sides: int = 2):

@@ -57,3 +57,13 @@ def test_gpu_benchmark_without_cuda_says_so(tmp_path):
     done = subprocess.run([sys.executable, "-m", "benchmarks.gpu"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr
+
+
+@pytest.mark.slow  # two command-line runs in fresh processes
+def test_large_set_benchmark_runs_at_toy_size(tmp_path):
+    out = tmp_path / "large.json"
+    done = _run(["benchmarks.large", "--pairs", "400", "--subset", "350", "--skip-text", "--out", str(out)], tmp_path)
+    record = json.loads(out.read_text())
+    assert record["item"] == 11 and record["vectors"]["pairs"] == 400 and record["text"] is None
+    assert record["vectors"]["subset_max_abs_diff"] <= 1e-6  # blocks equal the full matrix even here
+    assert record["vectors"]["peak_rss_mib"] > 0 and "[11A]" in done.stdout

@@ -131,5 +131,5 @@ def test_the_benchmark_runs_at_toy_size(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     record = json.loads(run.stdout)
-    assert record["item"] == 11 and record["ratio"] > 0 and record["checks"]["max_abs_diff"] <= 1e-5
+    assert record["item"] == 12 and record["ratio"] > 0 and record["checks"]["max_abs_diff"] <= 1e-5
     assert "texts/s" in run.stderr

@@ -80,3 +80,16 @@ def test_hosted_mode_refuses_a_gpu_preset_where_there_is_no_gpu_for_it(monkeypat
     assert Settings().check_model("e5-mistral-7b-instruct") == "e5-mistral-7b-instruct"  # one's own machine: tried
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
     assert hosted.check_model("e5-mistral-7b-instruct") == "e5-mistral-7b-instruct"  # ZeroGPU: placed at start-up
+
+
+def test_the_pair_limit_is_higher_outside_hosted_mode(monkeypatch):
+    from embedlab.settings import LOCAL_MAX_PAIRS, MAX_PAIRS
+
+    monkeypatch.delenv("EMBEDLAB_MAX_PAIRS", raising=False)
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "0")
+    assert Settings.from_env().max_pairs == LOCAL_MAX_PAIRS > MAX_PAIRS
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "1")
+    assert Settings.from_env().max_pairs == MAX_PAIRS
+    monkeypatch.setenv("EMBEDLAB_MAX_PAIRS", "7")
+    assert Settings.from_env().max_pairs == 7  # said outright, it holds hosted or not
+    assert Settings().max_pairs == LOCAL_MAX_PAIRS and Settings(hosted=True).max_pairs == MAX_PAIRS

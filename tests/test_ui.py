@@ -218,7 +218,7 @@ def test_compare_fills_every_output(compared):
     from embedlab.dashboard.handlers import SIDE_SLOTS
 
     _, (state, verdict, metrics, caption, *rest) = compared
-    heatmaps, (distributions,), projections, (files, results) = (
+    heatmaps, (distributions,), projections, (files, results, zoom) = (
         rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 1], rest[SIDE_SLOTS + 1:2 * SIDE_SLOTS + 1], rest[2 * SIDE_SLOTS + 1:])
     result = state["comparison"]
     assert [r.model for r in result.sides.values()] == list(OFFLINE)
@@ -232,7 +232,7 @@ def test_compare_fills_every_output(compared):
     for side in ("base", "embed"):
         assert state["projections"][side][0].shape == (6, 2)
     assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "json"]
-    assert results.visible is True
+    assert results.visible is True and zoom.visible is False  # the zoom control is for large sets only
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ method options from the Advanced panel. Describing a model reads its configurati
 
 from __future__ import annotations
 
+from ..backends.vectors import is_vectors
 from ..devices import offered
 from ..errors import EmbedLabError
 from ..methods import METHODS
@@ -18,9 +19,22 @@ def model_choices(side: str, settings: Settings) -> tuple[list[str], bool]:
     return presets_for(side) + [m for m in settings.allowed_models if m not in PRESETS], settings.free_models
 
 
+def every_model(settings: Settings) -> list[str]:
+    """The models an extra side row offers: both sides' models, once each."""
+    return list(dict.fromkeys(model_choices("base", settings)[0] + model_choices("embed", settings)[0]))
+
+
+def row_model_choices(model: str | None, settings: Settings) -> list[str]:
+    """An extra row's model choices: `every_model`, and the row's own uploaded vectors where it has them."""
+    return every_model(settings) + ([model] if is_vectors(model) else [])
+
+
 def method_choices(model: str, settings: Settings) -> tuple[list, str | None, str]:
     """The methods valid for `model`, its default, and a note ("" when the model could be described). A
-    remote model's methods are offered as (label, name): the label says how the server honours each."""
+    remote model's methods are offered as (label, name): the label says how the server honours each.
+    Precomputed vectors (`vectors:FILE.npz`) take no method."""
+    if is_vectors(model):
+        return [], None, ""
     try:
         info = settings.inspect(model)
     except EmbedLabError as exc:

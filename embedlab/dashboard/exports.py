@@ -1,6 +1,6 @@
 """Exporting a comparison: the result as JSON (the CLI's schema) and CSV, and figures as images.
 
-CSV has one row per model x question x answer. Text cells that a spreadsheet would run as a formula
+CSV has one row per model x question x answer (for a large set, per model x question x top answer). Text cells that a spreadsheet would run as a formula
 (starting with = + - @, a tab or a carriage return) get a leading single quote. Figures are written as
 PNG through Plotly's kaleido and a local Chrome or Chromium; where that cannot run, as standalone
 HTML files (Plotly's JavaScript included, so they open offline). Building figures is `figures.py`'s job.
@@ -42,12 +42,19 @@ def to_json(comparison: Comparison) -> str:
 
 
 def csv_rows(comparison: Comparison) -> list[list]:
+    """Every question x answer cell; for a side whose matrix is not kept (a large set), each question's
+    top answers (as in its JSON)."""
     pairs = comparison.pairs
     rows = []
     for side, r in comparison.sides.items():
-        for i, row in enumerate(r.similarity.round(6).tolist()):
-            for j, value in enumerate(row):
-                rows.append([side, r.model, r.method, i + 1, j + 1, i == j, value, pairs[i].question, pairs[j].answer])
+        if r.similarity is None:
+            top = zip(r.blocks.top_answers.tolist(), r.blocks.top_scores.round(6).tolist())
+            cells = [(i, j, v) for i, (row, values) in enumerate(top) for j, v in zip(row, values)]
+        else:
+            cells = [(i, j, v) for i, row in enumerate(r.similarity.round(6).tolist()) for j, v in enumerate(row)]
+        for i, j, value in cells:
+            rows.append([side, r.model, r.method, i + 1, j + 1, i == j, value, pairs[i].question,
+                         pairs[j].answer])
     return rows
 
 

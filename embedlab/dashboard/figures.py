@@ -9,9 +9,9 @@ a phone-sized box, `with_narrow_variant`), and one figure with every side in it 
 Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains markup shows as text.
 `pca_2d` is the projection itself, kept apart from the figure that draws its points: the SVD of the
 centred rows, taken through their n x n Gram matrix (whose eigenvectors and eigenvalues are the SVD's
-U and S squared), since a few hundred rows of 49152 numbers make LAPACK's SVD slow on two cores.
-`loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying
-them out is `app.py`'s.
+U and S squared), since a few hundred rows of 49152 numbers make LAPACK's SVD slow on two cores; where
+rows outnumber the numbers in each (a large set's sample of short vectors), through the covariance.
+`loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
 """
 
 from __future__ import annotations
@@ -248,6 +248,17 @@ def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
     if unit:
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     centred = x - x.mean(axis=0)
+    if len(x) > x.shape[1]:  # more rows than numbers in each (a large set's sample): the covariance is smaller
+        values, directions = np.linalg.eigh(centred.T @ centred)
+        order = np.argsort(values)[::-1]
+        values, directions = np.clip(values[order], 0.0, None), directions[:, order]
+        k = int(min(2, np.sum(values > 1e-12 * max(values[0], 1e-300))))
+        points, explained = np.zeros((len(x), 2)), np.zeros(2)
+        if k:
+            loadings = directions[:, :k] * np.sign(directions[np.abs(directions[:, :k]).argmax(axis=0), np.arange(k)])
+            points[:, :k] = centred @ loadings
+            explained[:k] = values[:k] / values.sum()
+        return points, explained
     gram = centred @ centred.T  # n x n: rows are few and vectors long (49152 for logits), so this is fast
     values, vectors = np.linalg.eigh(gram)
     order = np.argsort(values)[::-1]

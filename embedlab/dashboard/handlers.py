@@ -18,15 +18,17 @@ import time
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
+from ..backends.vectors import PREFIX, read_vectors
 from ..comparison import Comparison
-from ..sides import SideSpec, default_specs, specs_from_value
+from ..sides import MAX_NAME, SideSpec, default_specs, specs_from_value
 from ..errors import EmbedLabError
 from ..pairs import read_pairs
 from ..registry import ModelRegistry
 from ..session import Session, get_session
 from ..settings import Settings
-from . import choices, exports, figures, sides_form, tables, views, visitors, zerogpu
+from . import choices, exports, figures, overview, sides_form, tables, views, visitors, zerogpu
 from .zerogpu import gpu
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,24 @@ def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device:
     return comparison if vectors else comparison.without_vectors()
 
 
+def is_large(comparison: Comparison) -> bool:
+    """Whether the page shows the large-set figures (block means, histograms, a PCA sample)."""
+    return any(side.blocks is not None for side in comparison.sides.values())
+
+
 def view_state(comparison: Comparison) -> dict:
     """What a visitor's page keeps of a comparison: the result without its vectors, and each side's
-    2-D PCA points and variance shares, computed once from the vectors the comparison carries."""
-    projections = {name: figures.pca_2d(side.vectors) for name, side in comparison.sides.items()}
-    return {"comparison": comparison.without_vectors(), "projections": projections}
+    2-D PCA points and variance shares, computed once from the vectors the comparison carries (for a
+    large set, of a sample of pairs, `overview.pca_sample`, whose pair numbers are kept). A large set
+    also keeps each side's vectors, for the exact zoom."""
+    n = len(comparison.pairs)
+    large = is_large(comparison)
+    sample = overview.pca_sample(n) if large else np.arange(n)
+    rows = np.concatenate([sample, n + sample])
+    projections = {name: figures.pca_2d(side.vectors[rows]) for name, side in comparison.sides.items()}
+    vectors = {name: side.vectors for name, side in comparison.sides.items()} if large else None
+    return {"comparison": comparison.without_vectors(), "projections": projections, "sample": sample,
+            "vectors": vectors}
 
 
 SIDE_SLOTS = 8  # heatmap and PCA plots on the page: one per side, the rest hidden (app.py lays them out)
@@ -74,14 +89,26 @@ def _points(state: dict) -> tuple[dict, dict]:
     return ({name: p[0] for name, p in projections.items()}, {name: p[1] for name, p in projections.items()})
 
 
+def _shown_pairs(state: dict) -> Comparison:
+    """The comparison as the PCA maps draw it: its pairs cut to the sample they show."""
+    comparison = state["comparison"]
+    if len(state["sample"]) == len(comparison.pairs):
+        return comparison
+    return Comparison(tuple(comparison.pairs[i] for i in state["sample"]), comparison.sides)
+
+
 def figures_for(state: dict) -> dict:
     """The three result figures from a visitor's state, each side beside the others in one figure: what
-    "Export figures as images" writes, in this desktop layout whatever the visitor's screen."""
+    "Export figures as images" writes, in this desktop layout whatever the visitor's screen. A large set
+    exports its block-mean heatmaps one figure per side."""
     comparison = state["comparison"]
     points, explained = _points(state)
+    pca = figures.projection(_shown_pairs(state), points, explained)
+    if is_large(comparison):
+        maps = {f"embedlab-heatmap-{i + 1}": fig for i, fig in enumerate(overview.block_heatmaps(comparison))}
+        return {**maps, "embedlab-distributions": overview.score_histograms(comparison), "embedlab-pca": pca}
     return {"embedlab-heatmaps": figures.heatmaps(comparison),
-            "embedlab-distributions": figures.score_distributions(comparison),
-            "embedlab-pca": figures.projection(comparison, points, explained)}
+            "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca}
 
 
 def slots(figs: list) -> list[dict]:
@@ -92,17 +119,50 @@ def slots(figs: list) -> list[dict]:
         [gr.update(value=None, visible=False)] * (SIDE_SLOTS - len(figs))
 
 
+def _caption(text: str) -> str:
+    return f"<p class='caption'><b>Similarity heatmaps.</b> {html.escape(text)}</p>"
+
+
 def page_figures(state: dict) -> dict:
     """The result figures for the page: one heatmap and one PCA map per side (all heatmaps on one colour
-    scale), the score distributions, and the heatmaps' caption (their shared scale)."""
+    scale), the score distributions, and the heatmaps' caption (their shared scale). A large set shows
+    block means, histograms of every score and a PCA map of a sample."""
     comparison = state["comparison"]
     points, explained = _points(state)
+    projections = figures.side_projections(_shown_pairs(state), points, explained)
+    n = len(comparison.pairs)
+    if is_large(comparison):
+        low, high = overview.grid_range([r.blocks for r in comparison.sides.values()])
+        return {"heatmaps": overview.block_heatmaps(comparison),
+                "caption": _caption(f"{n:,} pairs: each cell is the mean cosine of a block of questions against "
+                                    f"a block of answers (one scale, {low:.2f} to {high:.2f}; the blocks holding the "
+                                    f"matching pairs outlined). Zoom in for exact cells. The PCA maps show "
+                                    + (f"{len(state['sample'])} pairs drawn at random." if len(state["sample"]) < n
+                                       else f"all {n} pairs.")),
+                "distributions": overview.score_histograms(comparison), "projections": projections}
     zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
     return {"heatmaps": figures.side_heatmaps(comparison),
-            "caption": f"<p class='caption'><b>Similarity heatmaps.</b> {html.escape(figures.heatmaps_title(zrange))}. "
-                       "Tap or hover a cell for its question and answer.</p>",
-            "distributions": figures.score_distributions(comparison),
-            "projections": figures.side_projections(comparison, points, explained)}
+            "caption": _caption(f"{figures.heatmaps_title(zrange)}. Tap or hover a cell for its question and answer."),
+            "distributions": figures.score_distributions(comparison), "projections": projections}
+
+
+def zoom_figures(state: dict, start: float | None, size: float | None) -> tuple[str, list]:
+    """The caption and each side's heatmap for the zoom control: the exact sub-matrix of pairs
+    start..start+size (1-based start) of a large set; size 0 goes back to the block means."""
+    comparison = state["comparison"]
+    if not is_large(comparison):
+        raise gr.Error("zoom is for large pair sets; this one shows every cell already", print_exception=False)
+    if not size:
+        figs = page_figures(state)
+        return figs["caption"], figs["heatmaps"]
+    n = len(comparison.pairs)
+    lo, hi = overview.zoom_window(n, int(start or 1) - 1, int(size))
+    matrices = {name: overview.zoom_matrix(state["vectors"][name], lo, hi) for name in comparison.sides}
+    zrange = figures.color_range(list(matrices.values()))
+    figs = [overview.zoom_heatmap(comparison.pairs, name, side, matrices[name], lo, zrange)
+            for name, side in comparison.sides.items()]
+    return _caption(f"Pairs {lo + 1}-{hi} of {n:,}, every cell exact (one scale, {zrange[0]:.2f} to "
+                    f"{zrange[1]:.2f}; matching pairs outlined). Size 0 shows the whole set again."), figs
 
 
 def dashboard_session() -> Session:
@@ -177,6 +237,23 @@ class Dashboard:
     def clear() -> list[list[str]]:
         return tables.empty_rows()
 
+    def add_vectors(self, path: str | Path | None, rows, shown: int, *values) -> tuple:
+        """An uploaded .npz of precomputed vectors as a new side (named by the file), checked against the
+        table's pairs first: the extra rows' outputs, as `add_side` gives them."""
+        if not path:
+            raise gr.Error("no file was given", print_exception=False)
+        shown = int(shown or 0)
+        if shown >= sides_form.EXTRA_ROWS:
+            raise gr.Error(f"at most {sides_form.EXTRA_ROWS + 2} sides; remove one first", print_exception=False)
+        try:
+            model = self.settings.check_vectors(f"{PREFIX}{path}")
+            read_vectors(path, len(tables.rows_to_pairs(rows)))
+        except EmbedLabError as exc:
+            raise _ui_error(exc) from None
+        row = {"name": Path(path).stem[:MAX_NAME] or "vectors", "model": model, "method": None,
+               "chat_template": "default"}
+        return self._form(shown + 1, sides_form.extra_rows(values, shown) + [row])
+
     # models ----------------------------------------------------------------------------------------
     def methods(self, model: str | None) -> gr.Dropdown:
         """The method dropdown for `model`: its valid methods, its default selected."""
@@ -217,7 +294,16 @@ class Dashboard:
         files = exports.write_results(state["comparison"], exports.new_folder())
         return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["caption"],
                 *slots(figs["heatmaps"]), figs["distributions"], *slots(figs["projections"]),
-                [str(f) for f in files], gr.Column(visible=True))
+                [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=is_large(comparison)))
+
+    @staticmethod
+    def zoom(state: dict | None, start: float | None, size: float | None) -> tuple:
+        """A large set's heatmaps as the exact sub-matrix of pairs start..start+size-1 (size 0: the block
+        means again): the caption, then SIDE_SLOTS heatmap plot updates."""
+        if not state:
+            raise gr.Error("compare first: there is nothing to zoom into yet", print_exception=False)
+        caption, figs = zoom_figures(state, start, size)
+        return (caption, *slots(figs))
 
     @staticmethod
     def export_figures(state: dict | None) -> list[str]:
@@ -280,7 +366,8 @@ class Dashboard:
         for row in rows:
             model = row.get("model")
             offered = choices.method_choices(model, self.settings)[0] if model else []
-            values += [gr.update(value=row.get("name") or ""), gr.update(value=model),
+            values += [gr.update(value=row.get("name") or ""),
+                       gr.update(value=model, choices=choices.row_model_choices(model, self.settings)),
                        gr.update(choices=offered, value=row.get("method")),
                        gr.update(value=row.get("chat_template") or "default")]
         return (shown, *values, *[gr.update(visible=i < shown) for i in range(sides_form.EXTRA_ROWS)])
