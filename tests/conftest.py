@@ -76,6 +76,17 @@ def minilm(offline_registry):
 
 
 @pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module's tests (tiny models train faster without thread hand-offs)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
 def app_server(session_cache_dir, tmp_path_factory):
     """The real dashboard (`python app.py`) on a free port, shared by one module's browser or API tests."""
     from apphelpers import running_app

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import gradio as gr
 import pytest
-import torch
 
 import tinymodels
 from embedlab.cache import EmbeddingCache
@@ -29,12 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROWS = pairs_to_rows(read_pairs(ROOT / "assets" / "examples-30.csv"))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # training on tiny models: one thread is faster
 
 
 @pytest.fixture(scope="module")

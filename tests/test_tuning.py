@@ -35,12 +35,7 @@ PAIRS = read_pairs(ROOT / "assets" / "examples-30.csv")
 QUICK = TuneConfig(method="mean", steps=3, batch=8, lr=1e-3)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # training on tiny models: one thread is faster
 
 
 @pytest.fixture(scope="module")
