@@ -113,6 +113,17 @@ def embed(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None =
     return embed_many(backend, texts, roles, [(method, options)], cache, progress)[0]
 
 
+def _batches_by_readers(order: list, inputs: dict, needs: dict, backend: Backend) -> list[list[tuple[int, Item]]]:
+    """Batches of (index in `order`, item), each from inputs read by the same methods. Inputs of one
+    method share its prompt format, so a batch of them keeps the token prefix they have in common (a
+    chat template's system prompt, run once per batch); mixed with another method's inputs it would not."""
+    families: dict[frozenset, list[tuple[int, Item]]] = {}
+    for i, key in enumerate(order):
+        families.setdefault(frozenset(r for r, _, _ in needs[key]), []).append((i, inputs[key]))
+    groups = [group for family in families.values() for group in batches(family, backend.batch_size, backend.batch_tokens)]
+    return sorted(groups, key=lambda group: -group[0][1].cost)  # still the longest first
+
+
 def embed_many(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None,
                recipes: Sequence[tuple[str | None, Options | None]], cache: EmbeddingCache | None = None,
                progress: Progress | None = None) -> list[Embedded]:
@@ -150,7 +161,7 @@ def embed_many(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | N
         cached = sum(len(texts) - len(w.todo) for w in work)
         progress(0, total, f"{backend.name}: {cached} from cache, embedding {total} model inputs")
     computed: list[dict[str, np.ndarray]] = [{} for _ in work]
-    for group in batches(list(enumerate(inputs[k] for k in order)), backend.batch_size, backend.batch_tokens):
+    for group in _batches_by_readers(order, inputs, needs, backend):
         start = time.perf_counter()
         shared = [order[i] for i, _ in group]
         readers = sorted({r for k in shared for r, _, _ in needs[k]})

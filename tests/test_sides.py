@@ -81,6 +81,33 @@ def test_methods_that_read_the_same_input_share_one_forward_pass(folders):
         hook.remove()
 
 
+def test_a_sweep_feeds_the_model_no_more_tokens_than_its_methods_alone(folders):
+    """Each method's inputs are batched with their own kind: mixed into one batch, the chat template's
+    system prompt could no longer run once for the batch, and every row would carry it again."""
+    backend = load(folders["llama"])
+    fed = []  # tokens in each forward call over a batch (the kept prefix's own run aside)
+
+    def record(module, args, kwargs, out):
+        if kwargs.get("attention_mask") is not None:
+            fed.append(kwargs["input_ids"].numel())
+
+    hook = backend.encoder.register_forward_hook(record, with_kwargs=True)
+    try:
+        registry = ModelRegistry(loader=lambda name, **_: backend)
+        fresh = lambda: Session(cache=EmbeddingCache(use_disk=False), registry=registry)  # noqa: E731 - no cache hits
+        methods = ["logits", "prompteol", "echo"]
+        alone = []
+        for method in methods:
+            fed.clear()
+            fresh().compare(PAIRS, sides=sweep(folders["llama"], [method]))
+            alone.append(sum(fed))
+        fed.clear()
+        fresh().compare(PAIRS, sides=sweep(folders["llama"], methods))
+        assert len(fed) == len(methods) and sum(fed) == sum(alone)  # one batch per method here, none mixed
+    finally:
+        hook.remove()
+
+
 def test_a_bad_side_fails_before_any_model_loads(folders):
     spy = Spy()
     s = session(spy)
