@@ -45,8 +45,9 @@ def batch_limits(device: str) -> tuple[int, int]:
 
 def save_tokenizer(tokenizer, folder: Path) -> None:
     """`save_pretrained`, and the tokenizer's `legacy` setting written back: transformers 5 leaves it out of
-    tokenizer_config.json, and a reload then falls back to legacy off, which tokenises text after a special
-    token differently (Mistral 7B v0.1's "<s>[INST]" would start "[" instead of "▁[")."""
+    tokenizer_config.json. Where AutoTokenizer rebuilds a LlamaTokenizer from its settings (a model_type
+    "llama" folder) a reload then falls back to legacy off, which tokenises text after a special token
+    differently: with Mistral's tokenizer (SOLAR-10.7B) "<s>[INST]" would start "[" instead of "▁["."""
     tokenizer.save_pretrained(folder)
     legacy = getattr(tokenizer, "legacy", None)
     config_file = Path(folder) / "tokenizer_config.json"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import sentencepiece
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, LlamaConfig
 
 import tinymodels
 from benchmarks.mistral_tokenizer import VOCAB, tokenizer_model
@@ -192,12 +192,19 @@ def test_a_comparison_of_the_two_mistral_sides(folders, e5):
         assert 0 <= side.metrics.auc <= 1 and 0 <= side.metrics.top1 <= 1
 
 
-def test_a_saved_copy_of_the_tokenizer_writes_chat_prompts_alike(instruct, tmp_path):
-    """A fine-tune's output folder (and a converted GGUF model) gets its tokenizer from `save_tokenizer`:
-    reloaded, it must feed the same ids as the original (transformers 5's own save drops `legacy`)."""
-    method = get_method("logits")
-    opts = Options().resolved(method, instruct.max_length)
-    save_tokenizer(instruct.tokenizer, tmp_path)
+
+def test_a_saved_legacy_tokenizer_loads_back_alike(tmp_path):
+    """`save_tokenizer` (a fine-tune's output, a converted GGUF model) keeps `legacy`. It matters where
+    AutoTokenizer rebuilds a LlamaTokenizer from its settings: a model_type "llama" folder with Mistral's
+    tokenizer, as SOLAR-10.7B is. (A model_type "mistral" folder, like the stand-ins above, is read from
+    tokenizer.json as it is.) Saved the plain way, the copy would begin "<s>[INST]" with "[", not "▁["."""
+    tok = tinymodels.mistral_tokenizer(chat=True)
+    LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                num_attention_heads=4).save_pretrained(tmp_path)
+    save_tokenizer(tok, tmp_path)
     copy = AutoTokenizer.from_pretrained(tmp_path)
+    assert type(copy).__name__ == type(tok).__name__ == "LlamaTokenizer"
+    method = get_method("logits")
+    opts = Options().resolved(method, 512)
     for text in TEXTS:
-        assert encode(copy, text, method, opts).ids == encode(instruct.tokenizer, text, method, opts).ids
+        assert encode(copy, text, method, opts).ids == encode(tok, text, method, opts).ids

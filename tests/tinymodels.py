@@ -130,7 +130,7 @@ def _real_mistral_model(model_cls, folder: Path, tok, seed: int) -> Path:
                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
                            bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, sliding_window=None)
     model_cls(config).save_pretrained(folder)
-    save_tokenizer(tok, folder)  # keeps `legacy` on, as the Hub's tokenizer_config.json has it
+    save_tokenizer(tok, folder)  # as the Hub has it: `legacy` on (read where a LlamaTokenizer is rebuilt)
     return Path(folder)
 
 
