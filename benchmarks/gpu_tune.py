@@ -4,11 +4,11 @@
     python -m benchmarks.gpu_tune --dry-run    # the same code path on the CPU with a tiny config
 
 A `MistralForCausalLM` of Mistral-7B's shape (`benchmarks.gpu.MISTRAL_7B`) with random weights is
-made in bf16 on the GPU and saved as a model folder with the real Mistral 7B v0.1 tokenizer (the
-`tokenizer.model.v1` that the `mistral-common` wheel carries; `--tokenizer` names another folder or
-file). Then `embedlab.tuning.tune()` runs on it as the dashboard and CLI run it: the `e5` method,
-every layer trained through LoRA adapters, batches of 16 pairs, for `--seconds` of training; the
-tuned folder is saved, loaded again and measured on the held-out pairs.
+made in bf16 on the GPU and saved as a model folder with the real Mistral 7B v0.1 tokenizer
+(`benchmarks.mistral_tokenizer`: the file the `mistral-common` wheel carries; `--tokenizer` names
+another folder or file). Then `embedlab.tuning.tune()` runs on it as the dashboard and CLI run it:
+the `e5` method, every layer trained through LoRA adapters, batches of 16 pairs, for `--seconds` of
+training; the tuned folder is saved, loaded again and measured on the held-out pairs.
 
 Random weights know no language, so the before/after figures say nothing about quality; what this
 checks is that the whole path runs on a GPU at this size (load, bf16 autocast, checkpointing, LoRA
@@ -19,7 +19,6 @@ stage. Without CUDA, and without --dry-run, it exits with status 2 and says so.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import sys
@@ -30,41 +29,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from embedlab.loading import save_tokenizer
 from embedlab.tuning import TuneConfig, tune
 
 from .corpus import pairs
 from .gpu import MISTRAL_7B, TINY, build
+from .mistral_tokenizer import VOCAB, load_tokenizer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def mistral_tokenizer_file(given: Path | None) -> Path:
-    """The sentencepiece model of Mistral 7B v0.1: `given`, or the copy inside the mistral-common package."""
-    if given is not None:
-        return given / "tokenizer.model" if given.is_dir() else given
-    spec = importlib.util.find_spec("mistral_common")  # found, not imported: only its data file is read
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("the Mistral tokenizer is needed: `pip install mistral-common`, "
-                         "or pass --tokenizer FILE (its data/tokenizer.model.v1)")
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "tokenizer.model.v1"
-
-
-def model_folder(folder: Path, shape: dict, device: str, dtype: torch.dtype, tokenizer_file: Path) -> float:
-    """Write a random model of `shape` and the Mistral tokenizer to `folder`; return the seconds it took."""
-    from transformers import LlamaTokenizer
-
+def model_folder(folder: Path, shape: dict, device: str, dtype: torch.dtype, tokenizer: Path | None) -> float:
+    """Write a random model of `shape` and the Mistral tokenizer (`tokenizer`, or mistral-common's) to
+    `folder`; return the seconds it took."""
     began = time.perf_counter()
-    spm = folder / "sp"
-    spm.mkdir(parents=True)
-    shutil.copyfile(tokenizer_file, spm / "tokenizer.model")
-    tokenizer = LlamaTokenizer.from_pretrained(spm, add_bos_token=True, legacy=False)
-    assert len(tokenizer) == 32000, f"{tokenizer_file} is not Mistral 7B v0.1's tokenizer ({len(tokenizer)} tokens)"
-    shutil.rmtree(spm)
-    vocab = dict(shape, vocab_size=32000, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    try:
+        tokenizer = load_tokenizer(tokenizer)
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(str(exc)) from None
+    vocab = dict(shape, vocab_size=VOCAB, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
     torch.manual_seed(0)
     model = build(vocab, device, dtype)
     model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    save_tokenizer(tokenizer, folder)
     del model
     if device == "cuda":
         torch.cuda.empty_cache()
@@ -90,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     card = "CPU (dry run)" if args.dry_run else torch.cuda.get_device_name(0)
     scratch = Path(tempfile.mkdtemp(prefix="embedlab-gpu-tune-"))
     try:
-        write_s = model_folder(scratch / "base", shape, device, dtype, mistral_tokenizer_file(args.tokenizer))
+        write_s = model_folder(scratch / "base", shape, device, dtype, args.tokenizer)
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         stages: list[tuple[str, float]] = []

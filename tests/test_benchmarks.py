@@ -4,6 +4,7 @@ This checks that the scripts work, not what they measure: figures from a toy run
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -58,6 +59,25 @@ def test_gpu_benchmark_without_cuda_says_so(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}  # no GPU for it, even on a GPU machine
     done = subprocess.run([sys.executable, "-m", "benchmarks.gpu"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
+    assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr
+
+
+@pytest.mark.slow  # a fresh process that writes a 32,000-token model and fine-tunes it: about 25 s here
+def test_gpu_tune_benchmark_dry_run_on_the_cpu(tmp_path):
+    out = tmp_path / "gpu-tune.json"
+    _run(["benchmarks.gpu_tune", "--dry-run", "--seconds", "2", "--pairs", "40", "--out", str(out)], tmp_path)
+    report = json.loads(out.read_text())
+    assert report["shape"]["num_hidden_layers"] == 2 and report["steps"] >= 1 and report["heldout"] > 0
+    assert report["losses_finite"] and report["after_vectors_finite"]
+    figures = [*report["loss_first_last"], report["s_per_step"], report["model_write_s"], report["tune_total_s"]]
+    assert all(math.isfinite(x) for x in figures) and report["s_per_step"] > 0
+    assert all(0 <= auc <= 1 for auc in report["auc_before_after"])
+
+
+def test_gpu_tune_benchmark_without_cuda_says_so(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}  # no GPU for it, even on a GPU machine
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu_tune"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr
 
 

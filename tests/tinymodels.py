@@ -1,11 +1,15 @@
 """Tiny random models of real architectures, built from configs and saved to a folder: no downloads.
 
 The tokenizers are trained here on a few sentences (byte-level BPE for the GPTs, WordPiece for BERT),
-so the loading code under test reads real files of the same kinds the Hub ships.
+so the loading code under test reads real files of the same kinds the Hub ships. The two Mistral
+presets' stand-ins (`mistral_instruct`, `e5_mistral`) carry the real Mistral 7B v0.1 tokenizer instead
+(`benchmarks.mistral_tokenizer`, from the mistral-common wheel) and its full 32,000-token vocabulary.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from pathlib import Path
 
@@ -13,12 +17,25 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import BertConfig, BertModel, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralModel, PreTrainedTokenizerFast
 
+from benchmarks.mistral_tokenizer import load_tokenizer
+from embedlab.loading import save_tokenizer
+
 CORPUS = [
     "Where is the headquarter of OpenAI? OpenAI is based at San Francisco.",
     "What is GPU? A graphics processing unit is an electronic circuit that can perform calculations quickly.",
     "Instruct: Given a question, retrieve passages that answer the question Query: This sentence means in one word",
     "Rewrite the sentence, rewritten sentence. The quick brown fox jumps over the lazy dog 0123456789.",
 ]
+# Mistral-7B-Instruct-v0.1's chat template as its Hub tokenizer_config.json had it when llama-cpp-python
+# copied it into llama_cpp/llama_chat_format.py (MISTRAL_INSTRUCT_CHAT_TEMPLATE, "Source: https://
+# huggingface.co/mistralai/Mistral-7B-Instruct-v0.1/blob/main/tokenizer_config.json"). It has no system
+# role and ignores add_generation_prompt; Mistral's own v1 format is "<s> [INST] {text} [/INST]".
+MISTRAL_V01_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token + ' ' }}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}")
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
                  "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
@@ -38,6 +55,20 @@ def gpt_tokenizer(append_eos: bool = False, chat: bool = True) -> PreTrainedToke
     if chat:
         fast.chat_template = CHAT_TEMPLATE
     return fast
+
+
+@functools.lru_cache(maxsize=None)
+def _real_mistral(append_eos: bool):
+    return load_tokenizer(append_eos=append_eos)  # a second or two to convert: once per process
+
+
+def mistral_tokenizer(chat: bool = False, append_eos: bool = False):
+    """The real Mistral 7B v0.1 tokenizer (BOS in front; EOS after only with `append_eos`), with
+    Mistral-7B-Instruct-v0.1's chat template where `chat`."""
+    tok = copy.deepcopy(_real_mistral(append_eos))
+    if chat:
+        tok.chat_template = MISTRAL_V01_CHAT_TEMPLATE
+    return tok
 
 
 def bert_tokenizer() -> PreTrainedTokenizerFast:
@@ -91,6 +122,30 @@ def mistral_causal(folder: Path, layers: int = 2) -> Path:
     MistralForCausalLM(config).save_pretrained(folder)
     tok.save_pretrained(folder)
     return Path(folder)
+
+
+def _real_mistral_model(model_cls, folder: Path, tok, seed: int) -> Path:
+    torch.manual_seed(seed)
+    config = MistralConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                           bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, sliding_window=None)
+    model_cls(config).save_pretrained(folder)
+    save_tokenizer(tok, folder)  # as the Hub has it: `legacy` on (read where a LlamaTokenizer is rebuilt)
+    return Path(folder)
+
+
+def mistral_instruct(folder: Path) -> Path:
+    """Mistral-7B-Instruct-v0.1 in miniature: a 2-layer MistralForCausalLM (LM head over all 32,000 tokens)
+    with the real tokenizer and the v0.1 chat template."""
+    from transformers import MistralForCausalLM
+
+    return _real_mistral_model(MistralForCausalLM, folder, mistral_tokenizer(chat=True), seed=4)
+
+
+def e5_mistral(folder: Path, append_eos: bool = False) -> Path:
+    """e5-mistral-7b-instruct in miniature: a 2-layer MistralModel (no LM head) with the real tokenizer;
+    `append_eos` for a tokenizer that ends every text with EOS itself."""
+    return _real_mistral_model(MistralModel, folder, mistral_tokenizer(append_eos=append_eos), seed=5)
 
 
 def bert_sentence_transformer(folder: Path, pooling: str = "mean", normalize: bool = True, max_seq_length: int = 16) -> Path:

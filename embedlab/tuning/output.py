@@ -61,8 +61,10 @@ def disk_error(exc: OSError, target: Path) -> TuneError:
 
 def save_model(model, tokenizer, folder: Path) -> None:
     """Weights (safetensors), configuration and tokenizer of a plain transformers model."""
+    from ..loading import save_tokenizer  # here, so that reading a folder's record (read_info) needs no torch
+
     model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    save_tokenizer(tokenizer, folder)
 
 
 def write_info(folder: Path, info: dict) -> None:
