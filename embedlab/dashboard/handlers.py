@@ -256,14 +256,20 @@ class Dashboard:
 
     # models ----------------------------------------------------------------------------------------
     def methods(self, model: str | None) -> gr.Dropdown:
-        """The method dropdown for `model`: its valid methods, its default selected."""
+        """The method dropdown for `model`: its valid methods, its default selected, open to choose from (the
+        page locks it until its first list arrives)."""
         if not (model or "").strip():
-            return gr.Dropdown(choices=[], value=None)
+            return gr.Dropdown(choices=[], value=None, interactive=True)
         settings = get_session(visitors.session_for(self.session_name, [model])).settings  # a visitor's tuned model too
         offered, default, note = choices.method_choices(model, settings)
         if note:
             gr.Warning(_shown(note))
-        return gr.Dropdown(choices=offered, value=default)
+        return gr.Dropdown(choices=offered, value=default, interactive=True)
+
+    @staticmethod
+    def unlock() -> gr.Button:
+        """A button the page locks until what it acts on is ready (Sweep methods: the base's method list)."""
+        return gr.Button(interactive=True)
 
     # comparing -------------------------------------------------------------------------------------
     def compare(self, rows, base: str, base_method: str | None, embed_: str, embed_method: str | None,
