@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from apphelpers import ARTIFACTS, ROOT, launch_chromium
+from apphelpers import ARTIFACTS, ROOT, launch_chromium, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -54,10 +54,7 @@ def browser(app_server):
 
 
 def open_page(browser, url: str, width: int, height: int, touch: bool = False):
-    page = browser.new_page(viewport={"width": width, "height": height}, has_touch=touch)
-    page.goto(url)
-    page.wait_for_selector("#compare")
-    return page
+    return open_dashboard(browser, url, viewport={"width": width, "height": height}, has_touch=touch)
 
 
 def load_example(page, name: str, first_question: str):
