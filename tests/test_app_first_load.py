@@ -1,21 +1,30 @@
 """The first page after a start, in headless Chromium. Its method lists fill seconds after it opens (that
 first fill waits for the transformers import); what a visitor sets meanwhile must stand: here both
 models become files of vectors (which take no method) and a third, uploaded vectors side is added
-before the lists fill, and Compare then runs on exactly those sides. This module starts its own app, so
-the page it opens is the first one."""
+before the lists fill, and Compare then runs on exactly those sides.
+
+The test starts its own app, so the page it opens is the first one, and makes that app's first import of
+transformers IMPORT_DELAY seconds slow (slow_start/sitecustomize.py), as it is on a loaded machine: on a
+quiet one the import can end before the test acts, and the race would not be run."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 
-from apphelpers import ARTIFACTS, READY_MS, launch_chromium, open_dashboard
+from apphelpers import ARTIFACTS, READY_MS, ROOT, launch_chromium, open_dashboard, running_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
 
 PAIRS = 2  # the page opens on the original experiment's two pairs
 METHOD = "document.querySelector('#{}-method input')"
+IMPORT_DELAY = 15  # seconds: the page opens and the test acts within a few
+SLOW_START = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "tests" / "slow_start"),
+                                                          os.environ.get("PYTHONPATH")])),
+              "EMBEDLAB_TEST_IMPORT_DELAY": str(IMPORT_DELAY)}
 
 
 def _vectors(folder, name: str, seed: int):
@@ -31,12 +40,12 @@ def _set_model(page, side: str, value: str):
     box.press("Enter")
 
 
-def test_what_a_visitor_sets_before_the_method_lists_fill_stands(app_server, tmp_path):
+def test_what_a_visitor_sets_before_the_method_lists_fill_stands(session_cache_dir, tmp_path):
     theirs, other, mine = (_vectors(tmp_path, name, seed) for seed, name in enumerate(("theirs", "other", "mine")))
     ARTIFACTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
+    with running_app(session_cache_dir, tmp_path, extra_env=SLOW_START) as url, playwright.sync_playwright() as p:
         browser = launch_chromium(p)
-        page = open_dashboard(browser, app_server, ready=False, viewport={"width": 1400, "height": 1000})
+        page = open_dashboard(browser, url, ready=False, viewport={"width": 1400, "height": 1000})
         # at once: the lists are still locked (so the race below is run, not skipped) ...
         assert page.locator("#base-method input").is_disabled() and page.locator("#embed-method input").is_disabled(), \
             "the method lists filled before the test could act"
