@@ -181,8 +181,9 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                 with gr.Row():
                     model = gr.Dropdown(models_offered, value=default, label=label, allow_custom_value=free,
                                         info=MODEL_INFO, scale=3, elem_id=f"{side}-model")
-                    # filled when the page opens (reading a model's configuration imports transformers)
-                    models[side] = (model, gr.Dropdown([], value=None, label="Method", scale=2,
+                    # filled when the page opens (reading a model's configuration imports transformers);
+                    # locked until then, so the late list never replaces a visitor's choice
+                    models[side] = (model, gr.Dropdown([], value=None, label="Method", scale=2, interactive=False,
                                                        info="empty: the model's default", elem_id=f"{side}-method"))
             # extra sides: rows shown one by one with "+ Add a model" (or filled by "Sweep methods")
             every_model = choices.every_model(settings)
@@ -202,7 +203,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                 side_fields += [side_name, side_model, side_method, side_chat]
             with gr.Row():
                 add_side = gr.Button("+ Add a model", size="sm", elem_id="add-side")
-                sweep = gr.Button("Sweep methods", size="sm", elem_id="sweep")
+                sweep = gr.Button("Sweep methods", size="sm", interactive=False, elem_id="sweep")  # once methods are in
                 vectors_upload = gr.UploadButton("Upload vectors (.npz)", file_types=[".npz"], size="sm",
                                                  elem_id="upload-vectors")
             with gr.Accordion("Advanced", open=False):
@@ -272,9 +273,15 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     clear.click(dashboard.clear, None, pairs, api_name="clear", concurrency_limit=None)
     add_row.click(with_row_added, pairs, pairs, api_name="add_row", concurrency_limit=None)
     remove_row.click(without_last_row, pairs, pairs, api_name="remove_row", concurrency_limit=None)
+    # One listener per side fills the method list when the page opens and again when the model changes:
+    # "always_last" holds a model change made while the first fill is pending (the first page after a start
+    # waits seconds for the transformers import) and sends it, with the model as it is then, after that
+    # fill, so the late list never wins over a newer model (a file of vectors, say, which takes no method).
     for side, (model, method) in models.items():
-        model.change(dashboard.methods, model, method, api_name=f"{side}_methods", concurrency_limit=None)
-        demo.load(dashboard.methods, model, method, api_name=False, concurrency_limit=None, show_progress="hidden")
+        filled = gr.on([demo.load, model.change], dashboard.methods, model, method, api_name=f"{side}_methods",
+                       concurrency_limit=None, trigger_mode="always_last")
+        if side == "base":  # the sweep sets the base method: not before the list that it would race
+            filled.then(dashboard.unlock, None, sweep, api_name=False, queue=False)
     form = [shown, *side_fields, *side_rows]  # what add, remove and sweep return
     add_side.click(dashboard.add_side, [shown, *side_fields], form, api_name="add_side", concurrency_limit=None)
     for i, button in enumerate(side_removes):

@@ -59,16 +59,19 @@ def _flag(value: str | None) -> bool | None:
     raise EmbedLabError(f"EMBEDLAB_HOSTED={value!r}: use 1 or 0")
 
 
-def _int(name: str, default: int) -> int:
+def env_number(name: str, default, kind=int):
+    """A positive number from environment variable `name` (`kind` int or float), `default` where unset; a
+    one-line error names the variable otherwise. The one reader of numeric settings (remote.py's too)."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
+    whole = kind is int
     try:
-        number = int(value)
+        number = kind(value)
     except ValueError:
-        raise EmbedLabError(f"{name}={value!r}: expected a whole number") from None
-    if number < 1:
-        raise EmbedLabError(f"{name}={value!r}: must be at least 1")
+        raise EmbedLabError(f"{name}={value!r}: expected {'a whole number' if whole else 'a number'}") from None
+    if number <= 0:
+        raise EmbedLabError(f"{name}={value!r}: must be {'at least 1' if whole else 'above 0'}")
     return number
 
 
@@ -97,12 +100,12 @@ class Settings:
         extra = tuple(m.strip() for m in os.environ.get("EMBEDLAB_ALLOWED_MODELS", "").split(",") if m.strip())
         endpoints = tuple(u.strip().rstrip("/") for u in os.environ.get("EMBEDLAB_ALLOWED_ENDPOINTS", "").split(",")
                           if u.strip())
-        return cls(hosted=hosted, max_pairs=_int("EMBEDLAB_MAX_PAIRS", default_max_pairs(hosted)),
-                   max_text_chars=_int("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
-                   max_upload_bytes=_int("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
+        return cls(hosted=hosted, max_pairs=env_number("EMBEDLAB_MAX_PAIRS", default_max_pairs(hosted)),
+                   max_text_chars=env_number("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
+                   max_upload_bytes=env_number("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
                    allowed_models=extra, allowed_endpoints=endpoints,
-                   max_tune_seconds=_int("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
-                   max_tune_pairs=_int("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS))
+                   max_tune_seconds=env_number("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
+                   max_tune_pairs=env_number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS))
 
     @property
     def free_models(self) -> bool:

@@ -1,5 +1,6 @@
 """Helpers for tests that need the real dashboard: start `python app.py` on a free port, wait until
-it answers, stop it; and launch the headless Chromium that the browser tests drive."""
+it answers, stop it; launch the headless Chromium that the browser tests drive, and open the dashboard
+in it, ready to use."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 START_SECONDS = 180
+READY_MS = 120_000  # the first page after a start fills its method lists after the transformers import
 
 
 @contextlib.contextmanager
@@ -49,3 +51,16 @@ def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS,
 def launch_chromium(playwright):
     """Debian's Chromium, headless, with nothing that reaches the network."""
     return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+
+
+def open_dashboard(browser, url: str, ready: bool = True, **page_options):
+    """A new page (`page_options`: Playwright's, such as viewport) on the dashboard at `url`, once the
+    Compare button is on it; with `ready`, also once both method lists hold their first list (the
+    page unlocks them then), so nothing the test does races that fill."""
+    page = browser.new_page(**page_options)
+    page.goto(url)
+    page.wait_for_selector("#compare")
+    if ready:
+        page.wait_for_function("['base', 'embed'].every(side => "
+                               "document.querySelector(`#${side}-method input`)?.disabled === false)", timeout=READY_MS)
+    return page

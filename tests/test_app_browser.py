@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from apphelpers import ARTIFACTS, launch_chromium
+from apphelpers import ARTIFACTS, launch_chromium, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -20,10 +20,7 @@ def page(app_server):
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_server)
-        page.wait_for_selector("#compare")
-        yield page
+        yield open_dashboard(browser, app_server, viewport={"width": 1400, "height": 1000})
         browser.close()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apphelpers import ARTIFACTS, launch_chromium
+from apphelpers import ARTIFACTS, launch_chromium, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -38,12 +38,7 @@ def test_large_set_of_vectors_shows_block_means_and_zooms(app_server, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_server)
-        page.wait_for_selector("#compare")
-        for side, default in (("base", "logits"), ("embed", "native")):  # the page's own method lists first
-            page.wait_for_function(f"document.querySelector('#{side}-method input').value === '{default}'",
-                                   timeout=120_000)
+        page = open_dashboard(browser, app_server, viewport={"width": 1400, "height": 1000})
         page.locator("input[data-testid^='Upload CSV'][data-testid$='-upload-button']").set_input_files(str(pairs))
         page.locator("#pairs").get_by_text("question 0", exact=True).wait_for()
         page.locator("input[data-testid^='Upload vectors'][data-testid$='-upload-button']").set_input_files(str(mine))

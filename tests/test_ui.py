@@ -282,7 +282,8 @@ def test_compare_refuses_bad_input_with_the_engine_words(dashboard):
 def test_method_dropdown_updates_with_the_model(dashboard):
     update = dashboard.methods(OFFLINE[1])
     assert update.value == "native" and ("logits", "logits") not in update.choices
-    assert dashboard.methods("").choices == []
+    assert update.interactive is True  # the page locks each list until its first fill
+    assert dashboard.methods("").choices == [] and dashboard.methods("").interactive is True
 
 
 def test_loading_files(dashboard, tmp_path):

@@ -153,7 +153,7 @@ def test_json_holds_the_matrix_up_to_the_limit_and_top_answers_above(tmp_path):
 
 
 def test_dashboard_uploads_vectors_and_draws_a_large_set(tmp_path):
-    from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard, zoom_figures
+    from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
 
     n = 2500
     path = save(tmp_path / "big.npz", n, dim=16, noise=2.0)
@@ -182,11 +182,13 @@ def test_dashboard_uploads_vectors_and_draws_a_large_set(tmp_path):
     histograms = out[4 + SIDE_SLOTS]
     assert sum(t.y.sum() for t in histograms.data) == pytest.approx(6.0)  # each of 3 sides x 2 kinds sums to 1
     assert len(state["sample"]) == 500 and len(state["projections"]["base"][0]) == 1000
-    caption, figs = zoom_figures(state, 101, 30)
-    assert "Pairs 101-130 of 2,500" in caption
-    np.testing.assert_allclose(figs[0].data[0].z, full[100:130, 100:130], atol=1e-12)
-    caption, figs = zoom_figures(state, 2490, 30)  # kept inside the set
+    caption, *figs = Dashboard.zoom(state, 101, 30)
+    assert "Pairs 101-130 of 2,500" in caption and [f["visible"] for f in figs] == [True] * 3 + [False] * (SIDE_SLOTS - 3)
+    np.testing.assert_allclose(figs[0]["value"].data[0].z, full[100:130, 100:130], atol=1e-12)
+    caption, *figs = Dashboard.zoom(state, 2490, 30)  # kept inside the set
     assert "Pairs 2471-2500" in caption
+    caption, *figs = Dashboard.zoom(state, 1, 0)  # size 0: the block means again
+    assert caption == out[3] and np.asarray(figs[0]["value"].data[0].z).shape == (100, 100)
 
 
 def test_small_sets_keep_every_cell_on_the_page(tmp_path):

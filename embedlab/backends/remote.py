@@ -25,25 +25,13 @@ from ..errors import EmbedLabError, RemoteError, UnknownModelError
 from ..fingerprints import remote_fingerprint
 from ..methods import Method, Role
 from ..prompts import Options, written
+from ..settings import env_number
 from ..sources import ModelInfo, split_remote
 from . import Backend, Item
 
 KEY_VARIABLE = "EMBEDLAB_API_KEY"
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 NO_LIMIT = 2**31 - 1  # EmbedLab sets no max length (the server truncates by its own): any asked for is an error
-
-
-def _env_number(name: str, default, kind=int):
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = kind(value)
-    except ValueError:
-        raise EmbedLabError(f"{name}={value!r}: expected a number") from None
-    if number <= 0:
-        raise EmbedLabError(f"{name}={value!r}: must be above 0")
-    return number
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,7 @@ class RemoteConfig:
     @classmethod
     def from_env(cls) -> "RemoteConfig":
         d = cls()
-        return cls(**{name: _env_number(f"EMBEDLAB_REMOTE_{name.upper()}", getattr(d, name), type(getattr(d, name)))
+        return cls(**{name: env_number(f"EMBEDLAB_REMOTE_{name.upper()}", getattr(d, name), type(getattr(d, name)))
                       for name in d.__dataclass_fields__})
 
 

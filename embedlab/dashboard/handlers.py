@@ -61,18 +61,13 @@ def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device:
     return comparison if vectors else comparison.without_vectors()
 
 
-def is_large(comparison: Comparison) -> bool:
-    """Whether the page shows the large-set figures (block means, histograms, a PCA sample)."""
-    return any(side.blocks is not None for side in comparison.sides.values())
-
-
 def view_state(comparison: Comparison) -> dict:
     """What a visitor's page keeps of a comparison: the result without its vectors, and each side's
     2-D PCA points and variance shares, computed once from the vectors the comparison carries (for a
     large set, of a sample of pairs, `overview.pca_sample`, whose pair numbers are kept). A large set
     also keeps each side's vectors, for the exact zoom."""
     n = len(comparison.pairs)
-    large = is_large(comparison)
+    large = overview.is_large(comparison)
     sample = overview.pca_sample(n) if large else np.arange(n)
     rows = np.concatenate([sample, n + sample])
     projections = {name: figures.pca_2d(side.vectors[rows]) for name, side in comparison.sides.items()}
@@ -104,9 +99,8 @@ def figures_for(state: dict) -> dict:
     comparison = state["comparison"]
     points, explained = _points(state)
     pca = figures.projection(_shown_pairs(state), points, explained)
-    if is_large(comparison):
-        maps = {f"embedlab-heatmap-{i + 1}": fig for i, fig in enumerate(overview.block_heatmaps(comparison))}
-        return {**maps, "embedlab-distributions": overview.score_histograms(comparison), "embedlab-pca": pca}
+    if overview.is_large(comparison):
+        return {**overview.export_views(comparison), "embedlab-pca": pca}
     return {"embedlab-heatmaps": figures.heatmaps(comparison),
             "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca}
 
@@ -130,39 +124,13 @@ def page_figures(state: dict) -> dict:
     comparison = state["comparison"]
     points, explained = _points(state)
     projections = figures.side_projections(_shown_pairs(state), points, explained)
-    n = len(comparison.pairs)
-    if is_large(comparison):
-        low, high = overview.grid_range([r.blocks for r in comparison.sides.values()])
-        return {"heatmaps": overview.block_heatmaps(comparison),
-                "caption": _caption(f"{n:,} pairs: each cell is the mean cosine of a block of questions against "
-                                    f"a block of answers (one scale, {low:.2f} to {high:.2f}; the blocks holding the "
-                                    f"matching pairs outlined). Zoom in for exact cells. The PCA maps show "
-                                    + (f"{len(state['sample'])} pairs drawn at random." if len(state["sample"]) < n
-                                       else f"all {n} pairs.")),
-                "distributions": overview.score_histograms(comparison), "projections": projections}
+    if overview.is_large(comparison):
+        views = overview.page_views(comparison, len(state["sample"]))
+        return {**views, "caption": _caption(views["caption"]), "projections": projections}
     zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
     return {"heatmaps": figures.side_heatmaps(comparison),
             "caption": _caption(f"{figures.heatmaps_title(zrange)}. Tap or hover a cell for its question and answer."),
             "distributions": figures.score_distributions(comparison), "projections": projections}
-
-
-def zoom_figures(state: dict, start: float | None, size: float | None) -> tuple[str, list]:
-    """The caption and each side's heatmap for the zoom control: the exact sub-matrix of pairs
-    start..start+size (1-based start) of a large set; size 0 goes back to the block means."""
-    comparison = state["comparison"]
-    if not is_large(comparison):
-        raise gr.Error("zoom is for large pair sets; this one shows every cell already", print_exception=False)
-    if not size:
-        figs = page_figures(state)
-        return figs["caption"], figs["heatmaps"]
-    n = len(comparison.pairs)
-    lo, hi = overview.zoom_window(n, int(start or 1) - 1, int(size))
-    matrices = {name: overview.zoom_matrix(state["vectors"][name], lo, hi) for name in comparison.sides}
-    zrange = figures.color_range(list(matrices.values()))
-    figs = [overview.zoom_heatmap(comparison.pairs, name, side, matrices[name], lo, zrange)
-            for name, side in comparison.sides.items()]
-    return _caption(f"Pairs {lo + 1}-{hi} of {n:,}, every cell exact (one scale, {zrange[0]:.2f} to "
-                    f"{zrange[1]:.2f}; matching pairs outlined). Size 0 shows the whole set again."), figs
 
 
 def dashboard_session() -> Session:
@@ -256,14 +224,20 @@ class Dashboard:
 
     # models ----------------------------------------------------------------------------------------
     def methods(self, model: str | None) -> gr.Dropdown:
-        """The method dropdown for `model`: its valid methods, its default selected."""
+        """The method dropdown for `model`: its valid methods, its default selected, open to choose from (the
+        page locks it until its first list arrives)."""
         if not (model or "").strip():
-            return gr.Dropdown(choices=[], value=None)
+            return gr.Dropdown(choices=[], value=None, interactive=True)
         settings = get_session(visitors.session_for(self.session_name, [model])).settings  # a visitor's tuned model too
         offered, default, note = choices.method_choices(model, settings)
         if note:
             gr.Warning(_shown(note))
-        return gr.Dropdown(choices=offered, value=default)
+        return gr.Dropdown(choices=offered, value=default, interactive=True)
+
+    @staticmethod
+    def unlock() -> gr.Button:
+        """A button the page locks until what it acts on is ready (Sweep methods: the base's method list)."""
+        return gr.Button(interactive=True)
 
     # comparing -------------------------------------------------------------------------------------
     def compare(self, rows, base: str, base_method: str | None, embed_: str, embed_method: str | None,
@@ -294,7 +268,7 @@ class Dashboard:
         files = exports.write_results(state["comparison"], exports.new_folder())
         return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["caption"],
                 *slots(figs["heatmaps"]), figs["distributions"], *slots(figs["projections"]),
-                [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=is_large(comparison)))
+                [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=overview.is_large(comparison)))
 
     @staticmethod
     def zoom(state: dict | None, start: float | None, size: float | None) -> tuple:
@@ -302,8 +276,14 @@ class Dashboard:
         means again): the caption, then SIDE_SLOTS heatmap plot updates."""
         if not state:
             raise gr.Error("compare first: there is nothing to zoom into yet", print_exception=False)
-        caption, figs = zoom_figures(state, start, size)
-        return (caption, *slots(figs))
+        comparison = state["comparison"]
+        if not overview.is_large(comparison):
+            raise gr.Error("zoom is for large pair sets; this one shows every cell already", print_exception=False)
+        if not size:
+            figs = page_figures(state)
+            return (figs["caption"], *slots(figs["heatmaps"]))
+        caption, figs = overview.zoom_views(comparison, state["vectors"], int(start or 1) - 1, int(size))
+        return (_caption(caption), *slots(figs))
 
     @staticmethod
     def export_figures(state: dict | None) -> list[str]:

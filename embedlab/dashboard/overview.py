@@ -5,8 +5,11 @@ pair would be too many to draw or to send.
 against a block of answers; the blocks on the diagonal, which hold the matching pairs, outlined);
 `zoom_heatmap` draws an exact sub-matrix, rows and columns `start` to `start + size`, from the side's
 vectors; `score_histograms` draws the distribution of every matching and non-matching score from the
-block pass's histograms (no sampling); `pca_sample` picks the pairs the PCA map shows. Pure functions
-from numbers to figures, like `figures.py`, whose colour scale, outline colour and labels they share.
+block pass's histograms (no sampling); `pca_sample` picks the pairs the PCA map shows. `is_large` says
+whether a comparison gets these views at all; `page_views`, `export_views` and `zoom_views` put them
+together for the page, the exported images and the zoom control (the handlers add the page's PCA maps
+and wrap captions). Pure functions from numbers to figures and captions, like `figures.py`, whose colour
+scale, outline colour and labels they share; no Gradio, no models.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ import plotly.graph_objects as go
 from ..comparison import Comparison, SideResult
 from ..metrics import cos_sim
 from ..metrics_blocks import BlockSummary
-from .figures import COLORSCALE, MATCH_COLOR, SIDE_TITLE, TEMPLATE, escape, hover_text, side_title
+from .figures import COLORSCALE, MATCH_COLOR, SIDE_TITLE, TEMPLATE, color_range, escape, hover_text, side_title
 
 PCA_SAMPLE = 500  # pairs drawn in the PCA map of a large set (a seeded random sample)
 ZOOM_MAX = 200  # rows (and columns) of the exact sub-matrix at most
+
+
+def is_large(comparison: Comparison) -> bool:
+    """Whether the page shows the large-set figures (block means, histograms, a PCA sample)."""
+    return any(side.blocks is not None for side in comparison.sides.values())
 
 
 def pca_sample(n: int, size: int = PCA_SAMPLE, seed: int = 0) -> np.ndarray:
@@ -130,3 +138,35 @@ def score_histograms(comparison: Comparison) -> go.Figure:
                       title={"text": "Matching vs non-matching scores (all of them)", "font": {"size": 15}},
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.2})
     return fig
+
+
+def page_views(comparison: Comparison, sampled: int) -> dict:
+    """A large set's heatmaps (block means, one scale), their caption's text, and the score histograms;
+    `sampled`: how many pairs the PCA maps show."""
+    n = len(comparison.pairs)
+    low, high = grid_range([r.blocks for r in comparison.sides.values()])
+    caption = (f"{n:,} pairs: each cell is the mean cosine of a block of questions against a block of answers "
+               f"(one scale, {low:.2f} to {high:.2f}; the blocks holding the matching pairs outlined). Zoom in for "
+               f"exact cells. The PCA maps show "
+               + (f"{sampled} pairs drawn at random." if sampled < n else f"all {n} pairs."))
+    return {"heatmaps": block_heatmaps(comparison), "caption": caption, "distributions": score_histograms(comparison)}
+
+
+def export_views(comparison: Comparison) -> dict[str, go.Figure]:
+    """A large set's exported figures by file name (the PCA map aside): a block-mean heatmap per side, and
+    the score histograms."""
+    maps = {f"embedlab-heatmap-{i + 1}": fig for i, fig in enumerate(block_heatmaps(comparison))}
+    return {**maps, "embedlab-distributions": score_histograms(comparison)}
+
+
+def zoom_views(comparison: Comparison, vectors: dict[str, np.ndarray], start: int, size: int) -> tuple[str, list]:
+    """The caption's text and each side's exact heatmap of pairs start..start+size-1 (0-based start; the
+    window kept inside the set, `zoom_window`), from each side's [2n, dim] `vectors`, on one scale."""
+    n = len(comparison.pairs)
+    lo, hi = zoom_window(n, start, size)
+    matrices = {name: zoom_matrix(vectors[name], lo, hi) for name in comparison.sides}
+    zrange = color_range(list(matrices.values()))
+    figs = [zoom_heatmap(comparison.pairs, name, side, matrices[name], lo, zrange)
+            for name, side in comparison.sides.items()]
+    return (f"Pairs {lo + 1}-{hi} of {n:,}, every cell exact (one scale, {zrange[0]:.2f} to {zrange[1]:.2f}; "
+            "matching pairs outlined). Size 0 shows the whole set again."), figs
