@@ -109,6 +109,18 @@ def measure(backend: TransformersBackend, method: str, texts: int, tokens: int, 
             "tokens_per_s": round(texts * tokens / seconds, 1)}
 
 
+def where(dry_run: bool, program: str) -> tuple[str, torch.dtype, dict, str] | None:
+    """Device, dtype, model shape and card name of a GPU benchmark: the GPU in bf16 at Mistral-7B's shape,
+    or with `dry_run` the CPU in float32 at a tiny shape. None (and a message) where no CUDA GPU is seen."""
+    if dry_run:
+        return "cpu", torch.float32, TINY, "CPU (dry run)"
+    if not torch.cuda.is_available():
+        print(f"{program} needs a CUDA GPU and none is visible here; run it on a GPU machine, "
+              "or pass --dry-run to check the code path on this CPU with a tiny model.", file=sys.stderr)
+        return None
+    return "cuda", torch.bfloat16, MISTRAL_7B, torch.cuda.get_device_name(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gpu", description=__doc__.split("\n")[0])
     p.add_argument("--dry-run", action="store_true", help="tiny config on the CPU: checks the code path, no figures")
@@ -117,14 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peak-tflops", type=float, help="the card's dense bf16 peak, where its name is not known here")
     p.add_argument("--out", type=Path, help="JSON file (default benchmarks/results/gpu-<time>.json)")
     args = p.parse_args(argv)
-    if not args.dry_run and not torch.cuda.is_available():
-        print("benchmarks.gpu needs a CUDA GPU and none is visible here; run it on a GPU machine, "
-              "or pass --dry-run to check the code path on this CPU with a tiny model.", file=sys.stderr)
+    target = where(args.dry_run, "benchmarks.gpu")
+    if target is None:
         return 2
-    device, dtype = ("cpu", torch.float32) if args.dry_run else ("cuda", torch.bfloat16)
-    shape = TINY if args.dry_run else MISTRAL_7B
+    device, dtype, shape, card = target
     texts, tokens = args.texts or (64 if args.dry_run else 4096), args.tokens or (16 if args.dry_run else 128)
-    card = "CPU (dry run)" if args.dry_run else torch.cuda.get_device_name(0)
     peak = None if args.dry_run else (args.peak_tflops or peak_tflops(card))
     torch.manual_seed(0)
     model = build(shape, device, dtype)

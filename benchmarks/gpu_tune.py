@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from embedlab.loading import save_tokenizer
 from embedlab.tuning import TuneConfig, tune
 
 from .corpus import pairs
-from .gpu import MISTRAL_7B, TINY, build
+from .gpu import build, where
 from .mistral_tokenizer import VOCAB, load_tokenizer
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,14 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tokenizer", type=Path, help="Mistral 7B v0.1's tokenizer.model (default: mistral-common's)")
     p.add_argument("--out", type=Path, help="JSON file (default benchmarks/results/gpu-tune-<time>.json)")
     args = p.parse_args(argv)
-    if not args.dry_run and not torch.cuda.is_available():
-        print("benchmarks.gpu_tune needs a CUDA GPU and none is visible here; run it on a GPU machine, "
-              "or pass --dry-run to check the code path on this CPU with a tiny model.", file=sys.stderr)
+    target = where(args.dry_run, "benchmarks.gpu_tune")
+    if target is None:
         return 2
-    device, dtype = ("cpu", torch.float32) if args.dry_run else ("cuda", torch.bfloat16)
-    shape = TINY if args.dry_run else MISTRAL_7B
+    device, dtype, shape, card = target
     seconds = args.seconds or (5.0 if args.dry_run else 60.0)
-    card = "CPU (dry run)" if args.dry_run else torch.cuda.get_device_name(0)
     scratch = Path(tempfile.mkdtemp(prefix="embedlab-gpu-tune-"))
     try:
         write_s = model_folder(scratch / "base", shape, device, dtype, args.tokenizer)
