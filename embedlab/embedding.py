@@ -7,6 +7,7 @@ device runs out of memory. It reports how many vectors came from the cache.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -65,11 +66,12 @@ Use = tuple[Method, Options, list[tuple[int, int]]]  # a method, its options, (b
 def _run(backend: Backend, items: list[Item], uses: list[Use]) -> list[np.ndarray]:
     """One forward pass over `items` (distinct model inputs) read by every use; on running out of memory,
     the batch is retried in halves."""
-    import torch  # loaded with the backend already; imported here so this module stays light
-
     try:
         return backend.embed_shared(items, uses)
-    except torch.OutOfMemoryError:
+    except Exception as exc:
+        torch = sys.modules.get("torch")  # a backend that runs out of memory imported it; a server's never does
+        if torch is None or not isinstance(exc, torch.OutOfMemoryError):
+            raise
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         if len(items) == 1:

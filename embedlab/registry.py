@@ -16,17 +16,24 @@ from typing import Callable, Iterator, Sequence
 
 from .backends import Backend
 from .devices import choose_device
+from .sources import inspect, split_remote
 
 Loader = Callable[..., Backend]
+REMOTE = "remote"  # the device of a model behind a server
 
 
-def _load(*args, **kwargs) -> Backend:
+def _load(name: str, **kwargs) -> Backend:
+    if split_remote(name):  # a server computes the vectors: no local engine to import
+        from .backends.remote import open_remote
+
+        return open_remote(inspect(name, allow_hub=kwargs.get("allow_hub", True),
+                                   allow_paths=kwargs.get("allow_paths", True)))
     from .libraries import import_engine
 
     import_engine()  # torch and transformers: imported on the first load, not before, and by one thread
     from .loading import load
 
-    return load(*args, **kwargs)
+    return load(name, **kwargs)
 
 
 class ModelRegistry:
@@ -42,6 +49,8 @@ class ModelRegistry:
 
     @staticmethod
     def _key(name: str, device: str | None, dtype: str | None) -> tuple:
+        if split_remote(name):
+            return name, REMOTE, "auto"  # runs on its server, whatever device was asked for
         return name, choose_device(device), dtype or "auto"  # "auto", None and the device they mean: one model
 
     def get(self, name: str, device: str | None = None, dtype: str | None = None) -> Backend:

@@ -25,7 +25,7 @@ from .pairs import Pair, pairs_from_value
 from .prompts import Options
 from .registry import ModelRegistry
 from .settings import Settings
-from .sources import ModelInfo
+from .sources import ModelInfo, split_remote
 
 
 class Session:
@@ -76,9 +76,10 @@ class Session:
             except EmbedLabError as exc:
                 raise type(exc)(f"side {name!r}: {exc}") from None
         models = [spec.model for name, spec in specs.items() if name not in given]
-        device = choose_device(device or self.device) if models else None  # vectors alone need no torch
+        local = [model for model in models if not split_remote(model)]
+        device = choose_device(device or self.device) if local else None  # vectors and servers need no torch
         if progress and models:
-            progress(0, 0, f"loading {', '.join(dict.fromkeys(models))} on {device}")
+            progress(0, 0, f"loading {', '.join(dict.fromkeys(models))}" + (f" on {device}" if device else ""))
         with self.registry.using(models, device, self.dtype) as loaded:
             with self.compute_lock:
                 backends = {name: given.get(name) or loaded[spec.model] for name, spec in specs.items()}

@@ -6,11 +6,15 @@ is sent but never shown. The real infinity server is tests/test_remote_infinity.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
+from benchmarks.infinity import ROOT
 from embedlab.backends.remote import RemoteConfig, key_variables, open_remote, request_groups
 from embedlab.cache import EmbeddingCache
 from embedlab.embedding import embed
@@ -196,6 +200,20 @@ def test_a_wrong_model_name_is_a_clear_error(server):
 
 
 @pytest.mark.slow
+def test_a_remote_only_comparison_imports_neither_torch_nor_transformers(server, tmp_path):
+    """A server computes every vector: the process needs no local engine (seconds of imports saved)."""
+    code = ("import sys; from embedlab.session import Session; from embedlab.cache import EmbeddingCache; "
+            f"s = Session(cache=EmbeddingCache({str(tmp_path)!r})); "
+            f"r = s.compare([{{'question': 'What is GPU?', 'answer': 'A chip.'}}, {{'question': 'Where?', 'answer': 'Here.'}}], "
+            f"base='{server.url}#fake-model', embed='{server.url}#fake-model'); "
+            "print(r.sides['base'].metrics.auc, sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "EMBEDLAB_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    auc, imported = done.stdout.strip().split(" ", 1)
+    assert 0 <= float(auc) <= 1 and imported == "[]"
+
+
 def test_a_changed_dimension_is_a_clear_error(server):
     backend = backend_for(server.name())
     server.change_dim_after = len(server.posts)
