@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from embedlab.backends.transformers_backend import MIN_SHARED_PREFIX, shared_prefix
 from embedlab.cache import EmbeddingCache
 from embedlab.methods import Role, get_method
 from embedlab.registry import ModelRegistry
@@ -32,11 +33,6 @@ from .timing import interleaved, item, median
 METHODS = ("logits", "last-token", "mean", "prompteol", "echo")
 
 
-def _shared_prefix(rows: list[tuple[int, ...]]) -> int:
-    first = rows[0]
-    return next((i for i in range(len(first)) if any(len(r) <= i or r[i] != first[i] for r in rows)), len(first))
-
-
 def token_bound(backend, pairs_, sides) -> dict:
     """Tokens run one side at a time vs tokens of the sweep's distinct inputs, and their ratio."""
     texts = [p.question for p in pairs_] + [p.answer for p in pairs_]
@@ -46,7 +42,8 @@ def token_bound(backend, pairs_, sides) -> dict:
         method = get_method(side.method)
         rows = [tuple(item.encoded.ids) for item in
                 backend.prepare_many(texts, roles, method, side.options.resolved(method, backend.max_length))]
-        prefix = _shared_prefix(rows)
+        prefix = shared_prefix(rows)  # the engine's rule for what it runs once
+        prefix = prefix if prefix >= MIN_SHARED_PREFIX else 0
         apart += sum(len(r) - prefix for r in rows)
         together += sum(len(r) - prefix for r in set(rows) - seen)
         seen.update(rows)
