@@ -181,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--max-pairs", type=int, help=f"most pairs to read (default: EMBEDLAB_MAX_PAIRS, else "
                    f"{LOCAL_MAX_PAIRS:,}; {MAX_PAIRS} in hosted mode)")
     c.add_argument("--fast", action="store_true",
-                   help="int8 fast mode on x86 CPUs: 1.35-1.8x faster by CPU (see README), vectors approximate (ranking kept)")
+                   help="int8 fast mode on x86 CPUs: 1.35-1.8x faster by CPU (see docs/performance.md), vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
     c.add_argument("--json", metavar="OUT", help="also write the full result as JSON (the similarity matrix up to "
                    f"{FULL_MATRIX_PAIRS:,} pairs; above that each question's top {TOP_K} answers)")
