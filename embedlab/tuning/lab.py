@@ -21,6 +21,7 @@ from ..comparison import SideResult, compare_side
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
 from ..sources import inspect
+from ..tuned import training_texts
 from . import output
 from .config import TuneCancelled, TuneConfig, TuneError, trainable_methods
 from .split import Split, split_pairs
@@ -116,6 +117,7 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
             after_backend.close()
         record = {"base": {"model": info.name, "fingerprint": backend.fingerprint, "source": info.source.kind},
                   "method": method.name.value, "options": options.as_dict(), "split": split.as_dict(),
+                  "train_pairs": training_texts(pairs, split.train),  # what a comparison marks as seen
                   "hyperparameters": config.as_dict(), "trained": what,
                   "loss": [round(x, 6) for x in trained.losses], "steps": trained.steps,
                   "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
