@@ -125,3 +125,21 @@ def test_a_sweep_of_a_tuned_folder_marks_every_side(tuned):
     comparison = compare([SideSpec(result.out, method, name=method) for method in ("mean", "last-token")])
     assert all(side.seen_in_training == tuple(sorted(result.split.train)) for side in comparison.sides.values())
     assert comparison.sides["mean"].metrics.auc == pytest.approx(result.after.metrics.auc, abs=1e-6)
+
+
+def test_the_page_marks_the_training_pairs_and_labels_the_all_pairs_figures(tuned):
+    from embedlab.dashboard import figures, views
+
+    base, result = tuned
+    comparison = compare([SideSpec(str(base), "mean", name="base"), SideSpec(result.out, name="tuned")])
+    seen = set(result.split.train)
+    fig = figures.side_heatmaps(comparison)[1]
+    assert [shape.line.dash == "dot" for shape in fig.layout.shapes] == [i in seen for i in range(30)]
+    assert "24 pairs it trained on" in fig.layout.title.text
+    text = fig.data[0].text
+    assert all((figures.SEEN_NOTE in text[i][i]) == (i in seen) for i in range(30))
+    assert not any(shape.line.dash == "dot" for shape in figures.side_heatmaps(comparison)[0].layout.shapes)
+    base_auc, tuned_auc = (comparison.sides[name].metrics_all.auc for name in ("base", "tuned"))
+    assert (f"AUC (all 30 pairs, 24 used in training)</th><td>{base_auc:.3f}</td><td>{tuned_auc:.3f}</td>"
+            in views.metrics_html(comparison))
+    assert scored_on(comparison) in views.verdict_html(comparison)

@@ -3,6 +3,8 @@ method options from the Advanced panel. Describing a model reads its configurati
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..backends.vectors import is_vectors
 from ..devices import offered
 from ..errors import EmbedLabError
@@ -10,6 +12,7 @@ from ..methods import METHODS
 from ..presets import PRESETS, presets_for
 from ..prompts import Options
 from ..settings import Settings
+from . import visitors
 
 CHAT_TEMPLATE = {"default": None, "on": True, "off": False}  # Advanced panel choice -> Options value
 
@@ -24,9 +27,14 @@ def every_model(settings: Settings) -> list[str]:
     return list(dict.fromkeys(model_choices("base", settings)[0] + model_choices("embed", settings)[0]))
 
 
-def row_model_choices(model: str | None, settings: Settings) -> list[str]:
-    """An extra row's model choices: `every_model`, and the row's own uploaded vectors where it has them."""
-    return every_model(settings) + ([model] if is_vectors(model) else [])
+def row_model_choices(model: str | None, settings: Settings) -> list:
+    """An extra row's model choices: `every_model`, and the row's own uploaded vectors or tuned model
+    (its page name, `visitors.model_id`) where it has them."""
+    own = [model] if is_vectors(model) else []
+    folder = visitors.resolve(model)
+    if folder != model and Path(folder).is_dir():
+        own = [visitors.choice(Path(folder))]
+    return every_model(settings) + own
 
 
 def method_choices(model: str, settings: Settings) -> tuple[list, str | None, str]:

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 def _shown(message: str) -> str:
     """A message for a toast: Gradio renders toasts as (sanitised) HTML, so texts from pairs, file
     headers and model names are escaped there. API callers get the plain words (see `compare_json`)."""
-    return html.escape(message, quote=False)
+    return html.escape(visitors.without_paths(message), quote=False)
 
 
 def _ui_error(exc: Exception) -> gr.Error:
@@ -223,13 +224,18 @@ class Dashboard:
         return self._form(shown + 1, sides_form.extra_rows(values, shown) + [row])
 
     # models ----------------------------------------------------------------------------------------
+    def _owner(self, model: str) -> tuple[str, Settings]:
+        """`model` as the engine names it (a visitor's tuned folder for its page name, `visitors.resolve`)
+        and the settings of the session that may open it."""
+        path = visitors.resolve(model)
+        return path, get_session(visitors.session_for(self.session_name, [path])).settings
+
     def methods(self, model: str | None) -> gr.Dropdown:
         """The method dropdown for `model`: its valid methods, its default selected, open to choose from (the
         page locks it until its first list arrives)."""
         if not (model or "").strip():
             return gr.Dropdown(choices=[], value=None, interactive=True)
-        settings = get_session(visitors.session_for(self.session_name, [model])).settings  # a visitor's tuned model too
-        offered, default, note = choices.method_choices(model, settings)
+        offered, default, note = choices.method_choices(*self._owner(model))  # a visitor's tuned model too
         if note:
             gr.Warning(_shown(note))
         return gr.Dropdown(choices=offered, value=default, interactive=True)
@@ -257,6 +263,7 @@ class Dashboard:
                                                sides_form.extra_rows(extra, int(shown or 0)))
             specs = specs or list(default_specs(SideSpec((base or "").strip(), base_method or None, opts),
                                                 SideSpec((embed_ or "").strip(), embed_method or None, opts)).values())
+            specs = [replace(spec, model=visitors.resolve(spec.model)) for spec in specs]  # a tuned model's folder
             session = visitors.session_for(self.session_name, [spec.model for spec in specs])  # a tuned model's owner
             self.place(specs, session)
             comparison = compute(session, [p.as_dict() for p in pairs], specs,
@@ -345,7 +352,7 @@ class Dashboard:
         values = []
         for row in rows:
             model = row.get("model")
-            offered = choices.method_choices(model, self.settings)[0] if model else []
+            offered = choices.method_choices(*self._owner(model))[0] if model else []
             values += [gr.update(value=row.get("name") or ""),
                        gr.update(value=model, choices=choices.row_model_choices(model, self.settings)),
                        gr.update(choices=offered, value=row.get("method")),
@@ -369,7 +376,8 @@ class Dashboard:
         """Every method valid for the base GPT, one side each (the base row takes the first), beside the
         embedding model: the base row's method, then the extra rows' outputs."""
         try:
-            method, rows = sides_form.sweep_form((base or "").strip(), self.settings)
+            method, rows = sides_form.sweep_form(*self._owner((base or "").strip()))
+            rows = [dict(row, model=(base or "").strip()) for row in rows]  # a tuned model keeps its page name
         except EmbedLabError as exc:
             raise _ui_error(exc) from None
         return (gr.update(value=method), *self._form(len(rows), rows))

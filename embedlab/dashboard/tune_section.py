@@ -31,6 +31,7 @@ from ..pairs import pairs_from_value
 from ..session import Session, forget, get_session, register
 from ..sides import SideSpec
 from ..tuning.config import TuneCancelled, TuneConfig
+from ..tuned import tuned_name
 from ..tuning.split import split_pairs
 from . import choices, figures, tables, views, visitors
 from .handlers import Dashboard, _ui_error
@@ -45,7 +46,7 @@ UPDATE_SECONDS = 1.0  # the loss curve is drawn again at most this often
 def heldout_comparison(pairs, result, embed_side) -> Comparison:
     """The held-out pairs with three sides: the base GPT before and after tuning, the embedding model."""
     heldout = pairs_from_value([pairs[i] for i in result.split.heldout])
-    after = dataclasses.replace(result.after, model=f"tuned {result.model}")
+    after = dataclasses.replace(result.after, model=tuned_name(result.info))
     return Comparison(tuple(heldout), dict(zip(SIDE_NAMES, (result.before, after, embed_side))))
 
 
@@ -81,7 +82,8 @@ class TuneSection:
                             holdout=float(holdout if holdout is not None else 0))
         config.check()
         split_pairs(pairs, config.holdout, config.seed)  # too few pairs, duplicates, too few left to train on
-        owner = get_session(visitors.session_for(self.dashboard.session_name, [base])).settings  # tuning a tuned model
+        base = visitors.resolve(base)  # tuning a visitor's tuned model: its folder
+        owner = get_session(visitors.session_for(self.dashboard.session_name, [base])).settings
         owner.inspect(base).method(config.method)  # e.g. a causal-only method on an encoder-only model
         if not (embed or "").strip():
             return config, None
@@ -97,8 +99,9 @@ class TuneSection:
             flag = FileFlag(visitors.folder(visitor) / "cancel")
             flag.clear()
             out.parent.mkdir(parents=True, exist_ok=True)
+            base = visitors.resolve(base.strip())
             session = visitors.session_for(self.dashboard.session_name, [base])
-            training = Training(visitor, (session, [p.as_dict() for p in pairs], base.strip(),
+            training = Training(visitor, (session, [p.as_dict() for p in pairs], base,
                                           str(out), config, spec, str(flag.path)))
             self.running = training
             training.thread.start()
@@ -128,7 +131,7 @@ class TuneSection:
         yield self._update(progress_html("starting", 0.0), None, results=False)
         for event in training.follow():
             if event[0] == "say":
-                yield self._update(progress_html(event[1], min(1.0, shown / budget)))
+                yield self._update(progress_html(visitors.without_paths(event[1]), min(1.0, shown / budget)))
             elif event[0] == "step":
                 _, step, loss, elapsed = event
                 losses.append(loss)
@@ -168,7 +171,7 @@ class TuneSection:
         register(visitors.session_name(self.dashboard.session_name, visitor), own)
         comparison = heldout_comparison(pairs, result, side)
         zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
-        choice = (f"tuned {result.model} ({result.method}, {result.steps} steps)", str(out))
+        choice = visitors.choice(out)
         every = list(dict.fromkeys(choices.model_choices("base", self.settings)[0]
                                    + choices.model_choices("embed", self.settings)[0]))
         return (progress_html(summary(result, side), 1.0), figures.loss_curve(result.losses), gr.update(visible=True),

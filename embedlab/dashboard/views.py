@@ -13,6 +13,7 @@ from typing import Any
 from ..comparison import Comparison
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, TIE, best_of
 from ..report import verdict
+from ..tuned import scored_on
 
 
 def _e(value: Any) -> str:
@@ -34,8 +35,10 @@ def run_line(comparison: Comparison) -> str:
 
 
 def verdict_html(comparison: Comparison) -> str:
+    scored = scored_on(comparison)
     return (f'<div class="verdict"><p class="verdict-line">{_e(verdict(comparison))}</p>'
-            f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
+            + (f'<p class="scored-on">{_e(scored)}</p>' if scored else "")
+            + f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
 
 
 def metrics_html(comparison: Comparison) -> str:
@@ -55,6 +58,11 @@ def metrics_html(comparison: Comparison) -> str:
         hint = " (higher is better)" if metric in HIGHER_IS_BETTER else ""
         rows.append(f"<tr><th scope='row' title='{_e(METRIC_LABELS[metric] + hint)}'>{_e(METRIC_LABELS[metric])}</th>"
                     f"{cells}</tr>")
+    if comparison.excluded:  # the same metrics on every pair, pairs a tuned side trained on included: labelled
+        label = f"all {len(comparison.pairs)} pairs, {len(comparison.excluded)} used in training"
+        rows += [f"<tr class='all-pairs'><th scope='row'>{_e(METRIC_LABELS[metric])} ({_e(label)})</th>" + "".join(
+            f"<td>{_value((r.metrics_all or r.metrics)[metric])}</td>" for r in sides.values()) + "</tr>"
+            for metric in HIGHER_IS_BETTER]
     rows.append("<tr><th scope='row'>Device</th>" + "".join(
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
