@@ -183,7 +183,9 @@ class Dashboard:
 
     def place(self, specs: list[SideSpec], session_name: str | None = None) -> None:
         """On ZeroGPU, load the sides' models before the GPU call, on the main thread, onto the emulated
-        CUDA device (the GPU call only embeds); elsewhere the comparison loads them itself, with progress."""
+        CUDA device (the GPU call only embeds); elsewhere the comparison loads them itself, with progress.
+        A preset that cannot run here is refused first, in one short line."""
+        choices.check_available(spec.model for spec in specs)
         if not zerogpu.ON_ZEROGPU:
             return
         session = get_session(session_name or self.session_name)
@@ -234,6 +236,11 @@ class Dashboard:
         """The method dropdown for `model`: its valid methods, its default selected, open to choose from (the
         page locks it until its first list arrives)."""
         if not (model or "").strip():
+            return gr.Dropdown(choices=[], value=None, interactive=True)
+        try:
+            choices.check_available([model])
+        except EmbedLabError as exc:
+            gr.Warning(_shown(str(exc)))
             return gr.Dropdown(choices=[], value=None, interactive=True)
         offered, default, note = choices.method_choices(*self._owner(model))  # a visitor's tuned model too
         if note:

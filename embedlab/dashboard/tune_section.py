@@ -76,6 +76,7 @@ class TuneSection:
         """The lab's settings and the embedding model's side (None without `embed`); an EmbedLabError for
         the first thing that is wrong (pairs, limits, settings, models and methods), before any model loads."""
         self.settings.check_pairs(pairs)
+        choices.check_available([base, embed or ""])
         seconds = float(seconds or 0)
         self.settings.check_tune(pairs, seconds)
         config = TuneConfig(method=(method or "").strip() or TuneConfig.method, minutes=seconds / 60,
