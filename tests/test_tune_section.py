@@ -4,6 +4,7 @@ training at a time, hosted limits and the visitor's folder removed when they lea
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from pathlib import Path
@@ -60,11 +61,14 @@ def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_t
     assert "Done:" in last[0] and "AUC" in last[0] and "<progress" in last[0]
     steps = len(last[1].data[0].y)
     assert steps >= 1 and f"{steps} steps" in last[0]
+    shown = [u[0] for u in updates if "step " in u[0] and "Done" not in u[0]]
+    assert f"step {steps}: loss" in shown[-1]  # the progress ends where the result's count does
     heatmaps = last[4:7]
     assert [fig.layout.title.text.split(":")[0] for fig in heatmaps] == list(tune_section.SIDE_NAMES)
     assert all(fig.data[0].z.shape == (6, 6) for fig in heatmaps)  # 6 of 30 pairs held out
     assert len({(fig.data[0].zmin, fig.data[0].zmax) for fig in heatmaps}) == 1  # one colour scale
     assert "before tuning" in last[7] and "embedding model" in last[7]
+    assert html.escape(tune_section.before_note("mean")) in last[3]  # why "before" can differ from Compare's default
     label, choice = last[8]["choices"][-1]
     folder = visitors.resolve(choice)
     assert label == f"tuned llama (mean, {steps} steps)" and (Path(folder) / TUNE_FILE).exists()

@@ -305,8 +305,9 @@ class Dashboard:
         if not state:
             raise gr.Error("compare first: there is nothing to export yet", print_exception=False)
         folder = exports.new_folder()
-        files = exports.write_results(state["comparison"], folder)
-        images, fmt = exports.write_figures(figures_for(state), folder)
+        stem = exports.file_stem(state["comparison"])
+        files = exports.write_results(state["comparison"], folder, stem)
+        images, fmt = exports.write_figures(figures_for(state), folder, stem=stem)
         if fmt != "png":
             gr.Warning("PNG export needs Chrome or Chromium on the server; the figures are standalone HTML files")
         return [str(f) for f in files + images]

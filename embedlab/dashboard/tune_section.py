@@ -63,6 +63,13 @@ def summary(result, embed_side) -> str:
             f"{a.top1:.2f} (embedding model: AUC {e.auc:.3f}, top-1 {e.top1:.2f}).")
 
 
+def before_note(method: str) -> str:
+    """Why "before tuning" can differ from what Compare shows for the same GPT."""
+    return (f"Before tuning reads the base GPT with {method}, the method it is tuned with, so before and after "
+            "differ only by the training; Compare reads it with the method chosen there (the model's default "
+            "may be another one), so its figures can differ.")
+
+
 class TuneSection:
     """The Fine-tune section's events; `dashboard` gives the shared session's name and settings."""
 
@@ -128,18 +135,25 @@ class TuneSection:
         visitor = visitors.key(request)
         out = visitors.folder(visitor) / f"model-{uuid.uuid4().hex[:8]}"
         training = self._begin(visitor, pairs, base, config, spec, out)
-        budget, losses, shown = config.minutes * 60, [], 0.0
+        budget, losses, shown, drawn = config.minutes * 60, [], 0.0, 0
+
+        def step_update(elapsed: float) -> tuple:
+            nonlocal shown, drawn
+            shown, drawn = elapsed, len(losses)
+            return self._update(progress_html(f"step {drawn}: loss {losses[-1]:.4f} ({elapsed:.0f} of {budget:.0f} s)",
+                                              min(1.0, elapsed / budget)), figures.loss_curve(losses))
+
         yield self._update(progress_html("starting", 0.0), None, results=False)
         for event in training.follow():
+            if event[0] != "step" and drawn < len(losses):  # training is over: its last step shown, as the result counts
+                yield step_update(last_elapsed)
             if event[0] == "say":
                 yield self._update(progress_html(visitors.without_paths(event[1]), min(1.0, shown / budget)))
             elif event[0] == "step":
-                _, step, loss, elapsed = event
+                _, step, loss, last_elapsed = event
                 losses.append(loss)
-                if elapsed - shown >= UPDATE_SECONDS or step == 1:
-                    shown = elapsed
-                    yield self._update(progress_html(f"step {step}: loss {loss:.4f} ({elapsed:.0f} of {budget:.0f} s)",
-                                                     min(1.0, elapsed / budget)), figures.loss_curve(losses))
+                if last_elapsed - shown >= UPDATE_SECONDS or step == 1:
+                    yield step_update(last_elapsed)
             elif event[0] == "error":
                 exc = event[1]
                 if isinstance(exc, TuneCancelled):
@@ -175,8 +189,10 @@ class TuneSection:
         choice = visitors.choice(out)
         every = list(dict.fromkeys(choices.model_choices("base", self.settings)[0]
                                    + choices.model_choices("embed", self.settings)[0]))
-        return (progress_html(summary(result, side), 1.0), figures.loss_curve(result.losses), gr.update(visible=True),
-                f"<p class='caption'><b>Held-out pairs.</b> {html.escape(figures.heatmaps_title(zrange))}.</p>",
+        caveat = f"<p class='caveat'>{html.escape(result.caveat())}</p>" if result.caveat() else ""
+        return (progress_html(summary(result, side), 1.0) + caveat, figures.loss_curve(result.losses),
+                gr.update(visible=True), f"<p class='caption'><b>Held-out pairs.</b> "
+                f"{html.escape(figures.heatmaps_title(zrange))}. {html.escape(before_note(result.method))}</p>",
                 *figures.side_heatmaps(comparison), views.metrics_html(comparison),
                 gr.update(choices=[*choices.model_choices("base", self.settings)[0], choice]),
                 *[gr.update(choices=[*every, choice])] * EXTRA_ROWS, *self._tail(gr.update(visible=True)))

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..comparison import Comparison
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, TIE, best_of
+from ..glossary import meaning
 from ..report import verdict
 from ..tuned import scored_on
 
@@ -55,8 +56,7 @@ def metrics_html(comparison: Comparison) -> str:
         best = best_of({name: r.metrics[metric] for name, r in sides.items()}, metric)
         cells = "".join(f"<td class='best'><b>{_value(r.metrics[metric])}</b> ▲</td>" if name in best
                         else f"<td>{_value(r.metrics[metric])}</td>" for name, r in sides.items())
-        hint = " (higher is better)" if metric in HIGHER_IS_BETTER else ""
-        rows.append(f"<tr><th scope='row' title='{_e(METRIC_LABELS[metric] + hint)}'>{_e(METRIC_LABELS[metric])}</th>"
+        rows.append(f"<tr><th scope='row' title='{_e(meaning(metric))}'>{_e(METRIC_LABELS[metric])}</th>"
                     f"{cells}</tr>")
     if comparison.excluded:  # the same metrics on every pair, pairs a tuned side trained on included: labelled
         label = f"all {len(comparison.pairs)} pairs, {len(comparison.excluded)} used in training"
@@ -70,4 +70,6 @@ def metrics_html(comparison: Comparison) -> str:
     return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             f"<p class='note'>▲ better (a difference under {TIE} is a tie); Top-1, MRR, AUC and margin: "
-            "higher is better.</p>")
+            "higher is better.</p>"
+            "<details class='note glossary'><summary>What the numbers mean</summary><ul>"
+            + "".join(f"<li>{_e(meaning(metric))}</li>" for metric in METRIC_NAMES) + "</ul></details>")

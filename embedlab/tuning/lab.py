@@ -28,6 +28,8 @@ from .split import Split, split_pairs
 from .train import StepProgress, train
 
 Message = Callable[[str], None]
+NEAR_ZERO_LOSS = 0.05  # mean loss of the last few steps under this: the training pairs are learnt by heart
+FEW_HELDOUT = 30  # held-out pairs under this: one pair moves top-1 by more than 0.03
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +48,15 @@ class TuneResult:
     @property
     def steps(self) -> int:
         return len(self.losses)
+
+    def caveat(self) -> str:
+        """A warning to print beside the result where the loss reached ~0 and few pairs were held out; "" otherwise."""
+        tail, n = self.losses[-5:], len(self.split.heldout)
+        if not tail or sum(tail) / len(tail) >= NEAR_ZERO_LOSS or n >= FEW_HELDOUT:
+            return ""
+        return (f"The loss reached ~0 on {len(self.split.train)} training pairs: the model has learnt them by heart. "
+                f"Only the {n} held-out pairs say how it does on pairs it has not seen, and {n} is few: "
+                f"one pair more or less moves top-1 by {1 / n:.2f}.")
 
     def to_json(self) -> dict:
         return {"model": self.model, "out": self.out, "method": self.method, "split": self.split.as_dict(),
