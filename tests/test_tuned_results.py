@@ -143,3 +143,39 @@ def test_the_page_marks_the_training_pairs_and_labels_the_all_pairs_figures(tune
     assert (f"AUC (all 30 pairs, 24 used in training)</th><td>{base_auc:.3f}</td><td>{tuned_auc:.3f}</td>"
             in views.metrics_html(comparison))
     assert scored_on(comparison) in views.verdict_html(comparison)
+
+
+@pytest.mark.slow
+def test_hosted_page_tunes_smollm2_and_compares_it_on_its_own_training_set_honestly(offline_registry):
+    """The page in hosted mode, as a visitor uses it: fine-tune SmolLM2 (e5) on the 30-pair example, then
+    Compare the tuned model on the same 30 pairs. Its headline metrics are the fine-tune's held-out
+    "after" figures, its name is its own, and no server path reaches the page."""
+    from types import SimpleNamespace
+
+    from embedlab.dashboard import tune_section, visitors
+    from embedlab.dashboard.handlers import Dashboard
+    from embedlab.dashboard.tables import pairs_to_rows
+    from embedlab.presets import OFFLINE_PAIR
+    from embedlab.session import register
+
+    register("tuned-hosted", Session(cache=EmbeddingCache(use_disk=False), registry=offline_registry,
+                                     settings=Settings(hosted=True)))
+    section = tune_section.TuneSection(Dashboard("tuned-hosted"))
+    visitor = SimpleNamespace(session_hash="hosted-visitor")
+    rows = pairs_to_rows(PAIRS)
+    try:
+        updates = list(section.start(rows, OFFLINE_PAIR[0], OFFLINE_PAIR[1], None, 45, 0.2, "e5", visitor))
+        label, choice = updates[-1][8]["choices"][-1]
+        assert label.startswith("tuned smollm2-135m-instruct (e5, ") and choice.startswith(visitors.TOKEN)
+        record = json.loads((Path(visitors.resolve(choice)) / "embedlab-tune.json").read_text())
+        outputs = section.dashboard.compare(rows, choice, "e5", OFFLINE_PAIR[1], None, "", "default", 0, "auto")
+        comparison = outputs[0]["comparison"]
+        tuned_side = comparison.sides["base"]
+        assert tuned_side.model == label and tuned_side.seen_in_training == tuple(sorted(record["split"]["train"]))
+        for name, value in record["after"].items():
+            assert tuned_side.metrics[name] == pytest.approx(value, abs=1e-5), name
+        assert "Metrics on 6 unseen pairs; 24 used in training excluded" in outputs[1]
+        page = repr(updates) + repr(outputs) + "".join(Path(f).read_text() for f in outputs[-3])
+        assert str(visitors.ROOT) not in page
+    finally:
+        section.end_session(visitor)

@@ -31,7 +31,6 @@ from ..pairs import pairs_from_value
 from ..session import Session, forget, get_session, register
 from ..sides import SideSpec
 from ..tuning.config import TuneCancelled, TuneConfig
-from ..tuned import tuned_name
 from ..tuning.split import split_pairs
 from . import choices, figures, tables, views, visitors
 from .handlers import Dashboard, _ui_error
@@ -46,8 +45,7 @@ UPDATE_SECONDS = 1.0  # the loss curve is drawn again at most this often
 def heldout_comparison(pairs, result, embed_side) -> Comparison:
     """The held-out pairs with three sides: the base GPT before and after tuning, the embedding model."""
     heldout = pairs_from_value([pairs[i] for i in result.split.heldout])
-    after = dataclasses.replace(result.after, model=tuned_name(result.info))
-    return Comparison(tuple(heldout), dict(zip(SIDE_NAMES, (result.before, after, embed_side))))
+    return Comparison(tuple(heldout), dict(zip(SIDE_NAMES, (result.before, result.after, embed_side))))
 
 
 def progress_html(text: str, done: float | None = None) -> str:

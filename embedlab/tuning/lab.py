@@ -21,7 +21,7 @@ from ..comparison import SideResult, compare_side
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
 from ..sources import inspect
-from ..tuned import training_texts
+from ..tuned import training_texts, tuned_name
 from . import output
 from .config import TuneCancelled, TuneConfig, TuneError, trainable_methods
 from .split import Split, split_pairs
@@ -122,8 +122,7 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         try:
             _check(cancel)
             say(f"measuring the tuned model on the {len(heldout)} held-out pairs")
-            after = dataclasses.replace(compare_side(after_backend, heldout, method.name.value, options),
-                                        model=str(target))
+            after = compare_side(after_backend, heldout, method.name.value, options)
         finally:
             after_backend.close()
         record = {"base": {"model": info.name, "fingerprint": backend.fingerprint, "source": info.source.kind},
@@ -134,6 +133,7 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
                   "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
                   "device": backend.device, "before": before.metrics.as_dict(), "after": after.metrics.as_dict(),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        after = dataclasses.replace(after, model=tuned_name(record))  # its name, not the folder's path
         output.write_info(scratch, record)
         _check(cancel)
         output.publish(scratch, target)
