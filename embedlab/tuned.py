@@ -22,9 +22,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .metrics import Metrics, cos_sim, score
+from .metrics import Metrics, score
 from .pairs import Pair
-from .sources import TUNE_FILE
 
 
 @dataclass(frozen=True)

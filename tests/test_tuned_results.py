@@ -179,3 +179,18 @@ def test_hosted_page_tunes_smollm2_and_compares_it_on_its_own_training_set_hones
         assert str(visitors.ROOT) not in page
     finally:
         section.end_session(visitor)
+
+
+def test_the_command_line_prints_and_writes_the_marks(tuned, tmp_path, capsys):
+    from embedlab import cli
+
+    base, result = tuned
+    out = tmp_path / "r.json"
+    code = cli.main(["compare", str(ROOT / "assets" / "examples-30.csv"), "--side", f"tuned={result.out}",
+                     "--no-cache", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "Metrics on 6 unseen pairs; 24 used in training excluded" in printed
+    assert "AUC, all 30 pairs" in printed and f"tuned {base.name} (mean, 3 steps)" in printed
+    data = json.loads(out.read_text())
+    assert data["results"]["tuned"]["metrics"]["auc"] == pytest.approx(result.after.metrics.auc, abs=1e-6)
+    assert data["results"]["tuned"]["seen_in_training"] == sorted(result.split.train)
