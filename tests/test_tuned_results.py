@@ -194,3 +194,23 @@ def test_the_command_line_prints_and_writes_the_marks(tuned, tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["results"]["tuned"]["metrics"]["auc"] == pytest.approx(result.after.metrics.auc, abs=1e-6)
     assert data["results"]["tuned"]["seen_in_training"] == sorted(result.split.train)
+
+
+def test_metrics_on_unseen_pairs_alike_from_the_matrix_and_from_vectors():
+    """Above FULL_MATRIX_PAIRS no matrix is kept: the unseen pairs' metrics come from the vectors alike."""
+    from types import SimpleNamespace
+
+    from embedlab.tuned import metrics_on
+
+    rng = np.random.default_rng(0)
+    n = 40
+    vectors = rng.normal(size=(2 * n, 8))
+    vectors[n:] += vectors[:n]  # answers lean towards their questions
+    keep = np.array([1, 5, 6, 20, 33, 39])
+    from_vectors = metrics_on(SimpleNamespace(similarity=None, vectors=vectors), keep)
+    q, a = vectors[:n], vectors[n:]
+    matrix = (q / np.linalg.norm(q, axis=1, keepdims=True)) @ (a / np.linalg.norm(a, axis=1, keepdims=True)).T
+    from_matrix = metrics_on(SimpleNamespace(similarity=matrix, vectors=None), keep)
+    close(from_vectors, plain_metrics(q[keep], a[keep]))
+    close(from_matrix, plain_metrics(q[keep], a[keep]))
+    assert np.isnan(metrics_on(SimpleNamespace(similarity=matrix, vectors=None), np.array([], dtype=int)).auc)
