@@ -45,6 +45,7 @@ CSS = """
 .verdict-line {font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0;}
 .run-line, .note {color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0.2rem 0;}
 .caption {font-size: 0.95rem; margin: 0;}
+.scored-on, .caveat {font-weight: 600; margin: 0.2rem 0;} table.metrics tr.all-pairs {color: var(--body-text-color-subdued);}
 .table-box {max-width: 100%; overflow-x: auto;}
 table.metrics {border-collapse: collapse; width: 100%;}
 table.metrics th, table.metrics td {border-bottom: 1px solid var(--border-color-primary); padding: 4px 8px;

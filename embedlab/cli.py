@@ -15,6 +15,7 @@ from pathlib import Path
 from .backends.remote import KEY_VARIABLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
+from .glossary import metrics_help
 from .methods import DEFAULT_TASK, METHODS
 from .pairs import MAX_PAIRS, read_pairs
 from .presets import PRESETS, default_pair
@@ -146,6 +147,8 @@ def cmd_tune(args) -> int:
     print(f"{'':20} {'before':>8} {'after':>8}")
     for metric in METRIC_NAMES:
         print(f"{METRIC_LABELS[metric]:20} {result.before.metrics[metric]:8.3f} {result.after.metrics[metric]:8.3f}")
+    if result.caveat():
+        print(result.caveat())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"[embedlab] wrote {args.json}", file=sys.stderr)
@@ -156,7 +159,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m embedlab", description="Are GPT models good embedders?")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list model presets and embedding methods").set_defaults(run=cmd_models)
-    c = sub.add_parser("compare", help="compare a base GPT and an embedding model (or any sides) on question/answer pairs")
+    c = sub.add_parser("compare", help="compare a base GPT and an embedding model (or any sides) on question/answer pairs",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="The metrics, for each side:\n" + metrics_help())
     c.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list")
     c.add_argument("--base", help="base GPT: preset, Hub id, folder, .gguf or vectors:FILE.npz (default: by hardware)")
     c.add_argument("--base-method", choices=list(METHODS), help="default: the model's own default")

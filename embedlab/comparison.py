@@ -31,6 +31,7 @@ from .metrics_blocks import BlockSummary, score_blocks
 from .pairs import Pair, check_count, make_pairs
 from .prompts import Options
 from .sides import SideSpec
+from .tuned import held_out, scored_on, tuned_sides
 
 FULL_MATRIX_PAIRS = 2000  # above this the similarity matrix is neither kept nor written to JSON
 OVERVIEW_PAIRS = 300  # above this a side is scored in blocks and the page shows block means, not cells
@@ -53,11 +54,17 @@ class SideResult:
     dim: int
     vectors: np.ndarray | None = field(default=None, repr=False)  # [2n, dim]: questions, then answers
     blocks: BlockSummary | None = field(default=None, repr=False)  # above OVERVIEW_PAIRS: top answers, block means
+    # a comparison with a tuned side (`tuned.held_out`): `metrics` are on the pairs no tuned side has seen
+    metrics_all: Metrics | None = None  # on every pair, where that differs from `metrics`
+    seen_in_training: tuple[int, ...] | None = None  # a tuned model's training pairs; None: not a tuned model
+    training_recorded: bool = True  # False: a tuned folder that does not record its training pairs
 
     def to_json(self) -> dict:
         data = {"model": self.model, "method": self.method, "options": self.options.as_dict(), "dim": self.dim,
                 "device": self.device, "dtype": self.dtype, "metrics": self.metrics.as_dict(), "cached": self.cached,
-                "computed": self.computed, "truncated": self.truncated, "seconds": round(self.seconds, 4)}
+                "computed": self.computed, "truncated": self.truncated, "seconds": round(self.seconds, 4),
+                "metrics_all": (self.metrics_all or self.metrics).as_dict(),
+                "seen_in_training": None if self.seen_in_training is None else list(self.seen_in_training)}
         if self.similarity is not None:
             return {**data, "similarity": self.similarity.round(6).tolist()}
         n = len(self.blocks.top_answers)
@@ -80,7 +87,16 @@ class SideResult:
                    device=data["device"], dtype=data["dtype"],
                    similarity=None if similarity is None else np.asarray(similarity, dtype=np.float64),
                    metrics=metrics, cached=data["cached"], computed=data["computed"], truncated=data["truncated"],
-                   seconds=data["seconds"], dim=data["dim"], blocks=blocks)
+                   seconds=data["seconds"], dim=data["dim"], blocks=blocks, **_tuned_from_json(data))
+
+
+def _tuned_from_json(data: dict) -> dict:
+    extra = {}
+    if data.get("metrics_all") and data["metrics_all"] != data["metrics"]:
+        extra["metrics_all"] = Metrics(**data["metrics_all"])
+    if data.get("seen_in_training") is not None:
+        extra["seen_in_training"] = tuple(data["seen_in_training"])
+    return extra
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,13 +108,19 @@ class Comparison:
         """Side names, best first (see `metrics.rank`)."""
         return rank({name: side.metrics for name, side in self.sides.items()})
 
+    @property
+    def excluded(self) -> tuple[int, ...]:
+        """Pairs left out of every side's `metrics`: those some tuned side trained on (`tuned.held_out`)."""
+        return tuple(sorted(set().union(*(s.seen_in_training or () for s in self.sides.values()))))
+
     def without_vectors(self) -> "Comparison":
         return Comparison(self.pairs, {name: replace(side, vectors=None) for name, side in self.sides.items()})
 
     def to_json(self) -> dict:
         """{"pairs": [{"question", "answer"}...], "sides": [name...], "results": {name: R}}: the CLI's --json schema."""
         return {"pairs": [p.as_dict() for p in self.pairs], "sides": list(self.sides),
-                "results": {name: side.to_json() for name, side in self.sides.items()}}
+                "results": {name: side.to_json() for name, side in self.sides.items()},
+                "excluded_pairs": list(self.excluded), "scored_on": scored_on(self)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Comparison":
@@ -155,4 +177,5 @@ def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str
         embedded = embed_many(backend, texts, roles, [(specs[n].method, specs[n].options) for n in names], cache,
                               progress)
         results.update({n: _side_result(backend, e, len(pairs)) for n, e in zip(names, embedded)})
-    return Comparison(tuple(pairs), {name: results[name] for name in specs})
+    tuned = tuned_sides(backends)  # fine-tuned folders: named, their training pairs marked and left out of metrics
+    return Comparison(tuple(pairs), held_out(pairs, {name: results[name] for name in specs}, tuned))

@@ -108,11 +108,20 @@ def _read_delimited(text: str, delimiter: str, max_pairs: int | None) -> list[Pa
             at = f"line {reader.line_num}"
             if len(row) <= max(qi, ai):
                 raise PairsError(f"{at}: expected {len(header)} columns, found {len(row)}")
+            if any(cell.strip() for cell in row[len(header):]):  # text past the last column would be lost
+                raise PairsError(f"{at}: {len(row)} fields where the header has {len(header)}; a text that holds "
+                                 f"{'a tab' if delimiter == chr(9) else 'a comma'} must be in double quotes, "
+                                 f"e.g. \"{_excerpt(delimiter.join(row[len(header) - 1:]))}\"")
             pairs.append(Pair(_cell(row[qi], at, "question"), _cell(row[ai], at, "answer")))
     except csv.Error as exc:
         raise PairsError(f"line {reader.line_num}: {exc}") from None
     check_count(pairs, max_pairs)
     return pairs
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    text = text.strip().replace("\n", " ")
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _read_jsonl(text: str, max_pairs: int | None) -> list[Pair]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 
 from .comparison import Comparison, SideResult
-from .metrics import METRIC_LABELS, METRIC_NAMES, compare_metrics, rank
+from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, compare_metrics, rank
 from .presets import PRESETS
+from .tuned import scored_on
 
 
 def _number(value: float, digits: int = 2) -> str:
@@ -31,7 +32,8 @@ def is_embedder(side: SideResult) -> bool:
 def _gap(sides: dict[str, SideResult]) -> str:
     """How far the best training-free GPT side is from the best embedding model, where both kinds are present."""
     ranked = [sides[n] for n in rank({n: s.metrics for n, s in sides.items()})]
-    gpts, embedders = [s for s in ranked if not is_embedder(s)], [s for s in ranked if is_embedder(s)]
+    gpts = [s for s in ranked if not is_embedder(s) and s.seen_in_training is None]  # a tuned side is not training-free
+    embedders = [s for s in ranked if is_embedder(s)]
     if not gpts or not embedders:
         return ""
     g, e = gpts[0], embedders[0]
@@ -71,10 +73,14 @@ def table(comparison: Comparison) -> str:
     rows = [("", *sides), ("model", *(r.model for r in sides.values())),
             ("method", *(r.method for r in sides.values())), ("dim", *(str(r.dim) for r in sides.values()))]
     rows += [(METRIC_LABELS[name], *(_number(r.metrics[name], 3) for r in sides.values())) for name in METRIC_NAMES]
+    if comparison.excluded:  # a tuned side trained on some pairs: the headline rows are on the others
+        rows += [(f"{METRIC_LABELS[name]}, all {len(comparison.pairs)} pairs",
+                  *(_number((r.metrics_all or r.metrics)[name], 3) for r in sides.values())) for name in HIGHER_IS_BETTER]
     rows += [("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
              ("truncated", *(str(r.truncated) for r in sides.values())),
              ("seconds", *(f"{r.seconds:.2f}" for r in sides.values())),
              ("device", *(f"{r.device} {r.dtype}" for r in sides.values()))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, "", verdict(comparison)])
+    scored = scored_on(comparison)
+    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, "", *([scored] if scored else []), verdict(comparison)])

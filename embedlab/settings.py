@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends.vectors import is_vectors, vectors_path
-from .devices import cuda_memory_gb, on_zerogpu
+from .availability import cannot_fetch, gpu_missing
 from .errors import EmbedLabError, ModelUnavailableError, PairsError, VectorsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
@@ -128,10 +128,13 @@ class Settings:
             allowed = ", ".join([*PRESETS, *self.allowed_models, *(f"{u}#MODEL" for u in self.allowed_endpoints)])
             raise ModelUnavailableError(f"this deployment only offers these models: {allowed} (got {name!r})")
         preset = PRESETS.get(name)
-        if self.hosted and preset is not None and preset.gpu_gb and not (on_zerogpu() or cuda_memory_gb() >= preset.gpu_gb):
+        if self.hosted and gpu_missing(name):
             runs = ", ".join(n for n, p in PRESETS.items() if not p.gpu_gb)
             raise ModelUnavailableError(f"{name!r} needs a GPU with about {preset.gpu_gb:.0f} GB and this deployment has "
                                         f"none (it would not fit in memory); the presets that run here: {runs}")
+        missing = cannot_fetch(name)
+        if missing:
+            raise ModelUnavailableError(f"{name!r} cannot run here: {missing}")
         return name
 
     def check_vectors(self, name: str) -> str:

@@ -102,6 +102,13 @@ CASES = [
     Case("csv-no-header", file=("n.csv", b"What is GPU?,A chip\n"), error="line 1: a CSV file needs a header row"),
     Case("csv-wrong-columns", file=("c.csv", b"q,a\nWhat is GPU?,A chip\n"), error="found 'q', 'a'"),
     Case("csv-ragged-row", file=("r.csv", b"question,answer\nq,a\nonly one\n"), error="line 3: expected 2 columns"),
+    Case("csv-unquoted-comma", file=("u.csv", b"question,answer\nWhat is GPU?,A chip\nWhat is photosynthesis?,"
+                                           b"Plants turn light, water and CO2 into sugar\n"),
+         error="line 3: 3 fields where the header has 2; a text that holds a comma must be in double quotes"),
+    Case("tsv-extra-tab", file=("x.tsv", b"question\tanswer\nWhat is GPU?\tA chip\tthat does maths\n"),
+         error="line 2: 3 fields where the header has 2; a text that holds a tab must be in double quotes"),
+    Case("csv-trailing-empty-field", file=("t.csv", b"question,answer\nWhat is GPU?,A chip,\nWhere?,SF\n"),
+         check=_pairs_kept([{"question": "What is GPU?", "answer": "A chip"}, {"question": "Where?", "answer": "SF"}])),
     Case("csv-nul-byte", file=("z.csv", b"question,answer\nWhat is\x00 GPU?,A chip\nWhere?,SF\n"),
          check=_pairs_kept([{"question": "What is\x00 GPU?", "answer": "A chip"}, {"question": "Where?", "answer": "SF"}])),
     Case("jsonl-broken-line", file=("b.jsonl", b'{"question": "q", "answer": "a"}\n\n{"question": "q2", "answer": \n'),

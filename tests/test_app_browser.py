@@ -63,8 +63,9 @@ def test_original_example_compares_side_by_side(page):
     for label in ("Top-1", "MRR", "AUC", "Mean matching", "Mean non-matching", "Margin"):
         assert metrics.get_by_text(label, exact=True).count() == 1
     assert metrics.locator("td.best").count() >= 1
-    page.locator("#downloads a[download='embedlab-results.json']").wait_for()
-    page.locator("#downloads a[download='embedlab-results.csv']").wait_for()
+    stem = "embedlab-2-pairs-"  # the set, the sides and the time follow (exports.file_stem)
+    for kind in ("json", "csv"):
+        page.locator(f"#downloads a[download^='{stem}'][download*='-base-vs-embed-'][download$='.{kind}']").wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-original.png"), full_page=True)
 
 

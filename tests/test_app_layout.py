@@ -26,7 +26,7 @@ COMPARE_MS = 240_000  # the first compare of a session may convert the GGUF mode
 EXAMPLE_30 = "Example: 30 pairs with near-misses"
 EXAMPLE_ORIGINAL = "Example: Original experiment (2 pairs)"
 ASSETS = ROOT / "assets"
-RESULT_FILE = "() => document.querySelector(\"#downloads a[download='embedlab-results.json']\")?.href"
+RESULT_FILE = "() => document.querySelector(\"#downloads a[download^='embedlab-'][download$='.json']\")?.href"
 SAVE_ASSETS = os.environ.get("EMBEDLAB_SCREENSHOTS") == "1"
 
 # Every result block's box in page coordinates, the content column's width and the page's scroll width.
@@ -190,7 +190,7 @@ def test_on_a_phone_every_figure_gets_the_full_width(browser, app_server):
 
     # the exported images keep the desktop layout: every side in one figure, 1200 px wide
     page.get_by_role("button", name="Export figures as images").click()
-    link = page.locator("#downloads a[download^='embedlab-heatmaps.']")
+    link = page.locator("#downloads a[download*='-heatmaps.']")
     link.wait_for(timeout=120_000)
     if link.get_attribute("download").endswith(".png"):
         image = ARTIFACTS / "phone-export-heatmaps.png"

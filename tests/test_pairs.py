@@ -35,6 +35,10 @@ def test_results_json_reads_back_its_pairs():
     ("a.csv", "q,a\nx,y\n", "found 'q', 'a'"),
     ("a.tsv", "question\tanswer\nx\t   \n", "line 2: the answer is empty"),
     ("a.csv", "question,answer\nx,y\nonly one column\n", "line 3: expected 2 columns, found 1"),
+    ("a.csv", "question,answer\nx,y\nWhat is it?,Plants turn light, water and CO2 into sugar\n",
+     'line 3: 3 fields where the header has 2; a text that holds a comma must be in double quotes, '
+     'e.g. "Plants turn light, water and CO2 into s…"'),
+    ("a.tsv", "question\tanswer\n\nx\ty\tz\n", "line 3: 3 fields where the header has 2; a text that holds a tab"),
     ("a.jsonl", '{"question": "x", "answer": "y"}\n{"question": "x", "answer": \n', "line 2: not valid JSON"),
     ("a.jsonl", '{"question": "x", "answer": "y"}\n["x", "y"]\n', "line 2: expected a JSON object"),
     ("a.jsonl", '{"question": "x"}\n', "line 1: missing 'answer'"),

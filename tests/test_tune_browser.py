@@ -1,6 +1,7 @@
 """The Fine-tune section of the real dashboard, in headless Chromium and through gradio_client: a short
 fine-tune of the offline SmolLM2 on the 30-pair example draws its loss curve and the three held-out
-heatmaps, the tuned model becomes a model choice, and closing the page removes the visitor's folder;
+heatmaps, the tuned model becomes a model choice that Compare scores on the pairs it has not seen, and
+closing the page removes the visitor's folder;
 `tune_json` returns the command line's JSON."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def test_a_short_fine_tune_draws_its_curve_and_heatmaps_and_offers_the_model(app
     before = folders()
     with playwright.sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.goto(app_server)
         page.get_by_role("button", name="Example: 30 pairs with near-misses").click()
         page.locator('#pairs [data-testid="cell-0-0"]').get_by_text("What is a Python list?").wait_for(timeout=30_000)
@@ -63,6 +64,21 @@ def test_a_short_fine_tune_draws_its_curve_and_heatmaps_and_offers_the_model(app
         page.locator("#base-model input").click()
         option = page.get_by_role("option", name="tuned smollm2-135m-instruct (e5,", exact=False)
         option.first.wait_for(timeout=10_000)
+        option.first.click()  # the tuned model compared on the 30 pairs it was tuned on: scored on the 6 unseen
+        page.wait_for_function("document.querySelector('#base-method input')?.value === 'e5'", timeout=60_000)
+        page.click("#compare")
+        page.wait_for_function("(document.querySelector('#verdict .run-line') || {}).textContent?.startsWith('30 pairs')",
+                               timeout=480_000)
+        scored = page.locator("#verdict .scored-on").inner_text()
+        assert scored.startswith("Metrics on 6 unseen pairs; 24 used in training excluded"), scored
+        header = page.locator("#metrics table.metrics thead").inner_text()
+        assert "tuned smollm2-135m-instruct (e5," in header
+        assert page.locator("#metrics tr.all-pairs").count() == 4  # the all-pairs figures, labelled
+        assert str(visitors.ROOT) not in page.content()  # names, not server paths
+        page.screenshot(path=str(ARTIFACTS / "browser-tuned-compared-1440.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.locator("#verdict").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "browser-tuned-compared-390.png"))
         made = folders() - before
         assert len(made) == 1
         page.close()  # the visitor leaves: their folder goes

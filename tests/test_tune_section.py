@@ -4,6 +4,7 @@ training at a time, hosted limits and the visitor's folder removed when they lea
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from pathlib import Path
@@ -60,14 +61,18 @@ def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_t
     assert "Done:" in last[0] and "AUC" in last[0] and "<progress" in last[0]
     steps = len(last[1].data[0].y)
     assert steps >= 1 and f"{steps} steps" in last[0]
+    shown = [u[0] for u in updates if "step " in u[0] and "Done" not in u[0]]
+    assert f"step {steps}: loss" in shown[-1]  # the progress ends where the result's count does
     heatmaps = last[4:7]
     assert [fig.layout.title.text.split(":")[0] for fig in heatmaps] == list(tune_section.SIDE_NAMES)
     assert all(fig.data[0].z.shape == (6, 6) for fig in heatmaps)  # 6 of 30 pairs held out
     assert len({(fig.data[0].zmin, fig.data[0].zmax) for fig in heatmaps}) == 1  # one colour scale
     assert "before tuning" in last[7] and "embedding model" in last[7]
-    label, folder = last[8]["choices"][-1]
-    assert label.startswith("tuned ") and (Path(folder) / TUNE_FILE).exists()
-    assert all(u["choices"][-1] == (label, folder) for u in last[9:9 + EXTRA_ROWS])
+    assert html.escape(tune_section.before_note("mean")) in last[3]  # why "before" can differ from Compare's default
+    label, choice = last[8]["choices"][-1]
+    folder = visitors.resolve(choice)
+    assert label == f"tuned llama (mean, {steps} steps)" and (Path(folder) / TUNE_FILE).exists()
+    assert all(u["choices"][-1] == (label, choice) for u in last[9:9 + EXTRA_ROWS])
     assert last[9 + EXTRA_ROWS]["visible"] is True  # the download button, outside hosted mode
     assert len(last) == 10 + EXTRA_ROWS and all(len(u) == len(last) for u in updates)
 
@@ -75,9 +80,17 @@ def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_t
     assert archive.endswith(".zip") and Path(archive).stat().st_size > 1000
     # Compare takes the tuned folder as a model, in the visitor's own session
     dash = tune.dashboard
-    assert dash.methods(folder).value == "mean"
-    outputs = dash.compare(ROWS[:4], folder, "mean", models[1], None, "", "default", 0, "auto")
-    assert outputs[0]["comparison"].sides["base"].model == folder
+    assert dash.methods(choice).value == "mean"
+    outputs = dash.compare(ROWS, choice, "mean", models[1], None, "", "default", 0, "auto")
+    comparison = outputs[0]["comparison"]
+    assert comparison.sides["base"].model == label and len(comparison.excluded) == 24  # trained on 24 of 30
+    assert "Metrics on 6 unseen pairs; 24 used in training excluded" in outputs[1]
+    sweep = dash.sweep(choice)  # a method sweep of the tuned model keeps its page name
+    rows = [sweep[2 + 4 * k + 1] for k in range(sweep[1])]  # each extra row's model: value and choices
+    assert rows and all(row["value"] == choice and (label, choice) in row["choices"] for row in rows)
+    # no server path reaches the page: the stream, the choices, the results, their files
+    page = repr(updates) + repr(outputs) + repr(sweep) + "".join(Path(f).read_text() for f in outputs[-3])
+    assert str(visitors.ROOT) not in page and folder not in page
 
     tune.end_session(visitor("v1"))  # the visitor left
     assert not Path(folder).exists() and not visitors.folder(visitors.key(visitor("v1"))).exists()

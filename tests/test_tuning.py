@@ -218,7 +218,7 @@ def test_cli_tunes_and_writes_json(base, tmp_path):
     data = json.loads((tmp_path / "r.json").read_text())
     assert {"model", "out", "split", "loss", "steps", "seconds", "before", "after"} <= set(data)
     assert data["steps"] == 3 == len(data["loss"]) and len(data["split"]["heldout"]) == 6
-    assert data["after"]["model"] == str(tmp_path / "tuned") and data["before"]["method"] == "mean"
+    assert data["after"]["model"] == f"tuned {base.name} (mean, {data['steps']} steps)" and data["before"]["method"] == "mean"
     assert len(data["after"]["similarity"]) == 6 and set(data["after"]["metrics"]) >= {"auc", "top1"}
 
 

@@ -173,8 +173,9 @@ def test_hosted_mode_offers_only_its_models():
     from embedlab.presets import presets_for
 
     hosted = Settings(hosted=True, allowed_models=("org/extra",))
-    assert choices.model_choices("base", hosted) == (presets_for("base") + ["org/extra"], False)
-    assert choices.model_choices("embed", Settings()) == (presets_for("embed"), True)
+    offered = [choices.offered_preset(name) for name in presets_for("base")]  # those that cannot run here marked
+    assert choices.model_choices("base", hosted) == (offered + ["org/extra"], False)
+    assert choices.model_choices("embed", Settings()) == ([choices.offered_preset(n) for n in presets_for("embed")], True)
     offered, default, note = choices.method_choices("/etc", hosted)
     assert default is None and "only offers these models" in note
 

@@ -3,20 +3,42 @@ method options from the Advanced panel. Describing a model reads its configurati
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Iterable
+
+from ..availability import why_unavailable
+
 from ..backends.vectors import is_vectors
 from ..devices import offered
-from ..errors import EmbedLabError
+from ..errors import EmbedLabError, ModelUnavailableError
 from ..methods import METHODS
 from ..presets import PRESETS, presets_for
 from ..prompts import Options
 from ..settings import Settings
+from . import visitors
 
 CHAT_TEMPLATE = {"default": None, "on": True, "off": False}  # Advanced panel choice -> Options value
 
 
-def model_choices(side: str, settings: Settings) -> tuple[list[str], bool]:
-    """The models to offer for a side ("base" or "embed"), and whether visitors may type another one."""
-    return presets_for(side) + [m for m in settings.allowed_models if m not in PRESETS], settings.free_models
+def offered_preset(name: str) -> str | tuple[str, str]:
+    """A preset as a model choice: its name, or where it cannot run here (label saying why, name)."""
+    why = why_unavailable(name)
+    return (f"{name} (unavailable here: {why})", name) if why else name
+
+
+def check_available(models: Iterable[str]) -> None:
+    """Refuse, in one short line, a preset that cannot run here (`availability.why_unavailable`)."""
+    for name in models:
+        why = why_unavailable((name or "").strip())
+        if why:
+            raise ModelUnavailableError(f"{name.strip()} cannot run here: {why}")
+
+
+def model_choices(side: str, settings: Settings) -> tuple[list, bool]:
+    """The models to offer for a side ("base" or "embed"), presets that cannot run here marked, and
+    whether visitors may type another one."""
+    return ([offered_preset(name) for name in presets_for(side)] + [m for m in settings.allowed_models if m not in PRESETS],
+            settings.free_models)
 
 
 def every_model(settings: Settings) -> list[str]:
@@ -24,9 +46,14 @@ def every_model(settings: Settings) -> list[str]:
     return list(dict.fromkeys(model_choices("base", settings)[0] + model_choices("embed", settings)[0]))
 
 
-def row_model_choices(model: str | None, settings: Settings) -> list[str]:
-    """An extra row's model choices: `every_model`, and the row's own uploaded vectors where it has them."""
-    return every_model(settings) + ([model] if is_vectors(model) else [])
+def row_model_choices(model: str | None, settings: Settings) -> list:
+    """An extra row's model choices: `every_model`, and the row's own uploaded vectors or tuned model
+    (its page name, `visitors.model_id`) where it has them."""
+    own = [model] if is_vectors(model) else []
+    folder = visitors.resolve(model)
+    if folder != model and Path(folder).is_dir():
+        own = [visitors.choice(Path(folder))]
+    return every_model(settings) + own
 
 
 def method_choices(model: str, settings: Settings) -> tuple[list, str | None, str]:

@@ -9,9 +9,11 @@ HTML files (Plotly's JavaScript included, so they open offline). Building figure
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -26,6 +28,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["side", "model", "method", "question_index", "answer_index", "matching", "similarity",
                "question", "answer"]
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "embedlab-exports"
+MAX_SIDES_CHARS = 60  # of the side names in a file name
 KEEP_SECONDS = 6 * 3600  # export folders older than this are removed when a new one is made
 
 
@@ -81,15 +84,30 @@ def new_folder() -> Path:
     return folder
 
 
-def write_results(comparison: Comparison, folder: Path, stem: str = "embedlab-results") -> list[Path]:
+def file_stem(comparison: Comparison, when: float | None = None) -> str:
+    """The name an export's files share: the set (its size and a digest of its texts), the sides and the
+    time in UTC, e.g. embedlab-30-pairs-1a2b3c-base-vs-embed-20261206-031500, so that a second export
+    never downloads as "(1)" and each says what it holds."""
+    digest = hashlib.sha256(json.dumps([p.as_dict() for p in comparison.pairs]).encode()).hexdigest()[:6]
+    sides = "-vs-".join(re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "side" for name in comparison.sides)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(when))
+    return f"embedlab-{len(comparison.pairs)}-pairs-{digest}-{sides[:MAX_SIDES_CHARS].rstrip('-_')}-{stamp}"
+
+
+def write_results(comparison: Comparison, folder: Path, stem: str | None = None) -> list[Path]:
+    """The result as JSON and CSV, named `stem` (`file_stem` where not given)."""
+    stem = stem or file_stem(comparison)
     json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
     json_path.write_text(to_json(comparison), encoding="utf-8")
     csv_path.write_text(to_csv(comparison), encoding="utf-8", newline="")
     return [json_path, csv_path]
 
 
-def write_figures(figures: dict, folder: Path, width: int = 1200) -> tuple[list[Path], str]:
-    """Each figure as `<name>.png` (kaleido) or, where PNG export fails, `<name>.html`; returns the format."""
+def write_figures(figures: dict, folder: Path, width: int = 1200, stem: str | None = None) -> tuple[list[Path], str]:
+    """Each figure as `<name>.png` (kaleido) or, where PNG export fails, `<name>.html`; returns the format.
+    With `stem`, a figure "embedlab-heatmaps" is written as `<stem>-heatmaps`."""
+    if stem:
+        figures = {f"{stem}-{name.removeprefix('embedlab-')}": fig for name, fig in figures.items()}
     names = list(figures)
     pngs = [folder / f"{name}.png" for name in names]
     try:

@@ -33,6 +33,7 @@ QUESTION_COLOR, ANSWER_COLOR = "#3366cc", "#e4572e"
 TEMPLATE = "plotly_white"
 NARROW_BELOW = 520  # px: a plot narrower than this takes its narrow variant (`with_narrow_variant`)
 # a side's own figure: its title at the left, clear of the tool bar that Plotly shows at the top right
+SEEN_NOTE = "<br><i>this model trained on this question or answer</i>"
 SIDE_TITLE = {"font": {"size": 14}, "x": 0.02, "xanchor": "left", "xref": "container"}
 
 
@@ -54,7 +55,8 @@ def hover_text(text: str, width: int = 40) -> str:
 
 
 def side_title(name: str, side: SideResult) -> str:
-    return escape(f"{SIDES.get(name, name)}: {side.model} ({side.method})")
+    trained = f"; dotted: {len(side.seen_in_training)} pairs it trained on" if side.seen_in_training else ""
+    return escape(f"{SIDES.get(name, name)}: {side.model} ({side.method}){trained}")
 
 
 def color_range(matrices: Sequence) -> tuple[float, float]:
@@ -104,8 +106,9 @@ def heatmap_trace(comparison: Comparison, name: str, zrange: tuple[float, float]
     sim = np.asarray(r.similarity, dtype=np.float64)
     hover_q = [f"<b>Q{i + 1}</b> {hover_text(p.question)}" for i, p in enumerate(pairs)]
     hover_a = [f"<b>A{j + 1}</b> {hover_text(p.answer)}" for j, p in enumerate(pairs)]
+    seen = set(r.seen_in_training or ())
     text = [[f"{hover_q[i]}<br>{hover_a[j]}<br>cosine {sim[i, j]:.3f}{' (matching pair)' if i == j else ''}"
-             for j in range(n)] for i in range(n)]
+             f"{SEEN_NOTE if i in seen or j in seen else ''}" for j in range(n)] for i in range(n)]
     return go.Heatmap(
         z=sim, x=list(range(n)), y=list(range(n)), zmin=zrange[0], zmax=zrange[1], colorscale=COLORSCALE,
         showscale=colorbar, colorbar={"title": {"text": "cosine"}, "thickness": 14},
@@ -113,11 +116,13 @@ def heatmap_trace(comparison: Comparison, name: str, zrange: tuple[float, float]
         texttemplate="%{z:.2f}" if n <= 8 else None, xgap=1, ygap=1)
 
 
-def match_outlines(n: int, xref: str = "x", yref: str = "y") -> list[dict]:
-    """A rectangle around each matching (diagonal) cell. Set all at once (`layout.shapes`): `add_shape`
-    one by one is quadratic in Plotly."""
+def match_outlines(n: int, xref: str = "x", yref: str = "y", seen: Sequence[int] = ()) -> list[dict]:
+    """A rectangle around each matching (diagonal) cell, dotted for the pairs `seen` in training. Set all
+    at once (`layout.shapes`): `add_shape` one by one is quadratic in Plotly."""
+    seen = set(seen)
     return [{"type": "rect", "x0": i - 0.5, "x1": i + 0.5, "y0": i - 0.5, "y1": i + 0.5, "xref": xref,
-             "yref": yref, "line": {"color": MATCH_COLOR, "width": 2.5 if n <= 30 else 1.5}} for i in range(n)]
+             "yref": yref, "line": {"color": MATCH_COLOR, "width": 2.5 if n <= 30 else 1.5,
+                                    "dash": "dot" if i in seen else "solid"}} for i in range(n)]
 
 
 def answer_axis(pairs) -> dict:
@@ -148,7 +153,7 @@ def heatmaps(comparison: Comparison) -> go.Figure:
     for col, side in enumerate(sides, start=1):
         fig.add_trace(heatmap_trace(comparison, side, zrange, colorbar=col == len(sides)), row=1, col=col)
         axis = "" if col == 1 else str(col)
-        shapes += match_outlines(n, f"x{axis}", f"y{axis}")
+        shapes += match_outlines(n, f"x{axis}", f"y{axis}", sides[side].seen_in_training or ())
         fig.update_xaxes(**answer_axis(pairs), row=1, col=col)
     fig.update_yaxes(**question_axis(pairs))
     fig.update_yaxes(title_text="questions", row=1, col=1)
@@ -173,7 +178,7 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float])
     fig.update_xaxes(**answer_axis(pairs))
     fig.update_yaxes(**question_axis(pairs), title_text="questions")
     height = _height(n, base=360, per_row=18)  # 360 for a few pairs: the verdict and the maps fit 720 px
-    fig.update_layout(shapes=match_outlines(n), template=TEMPLATE, height=height,
+    fig.update_layout(shapes=match_outlines(n, seen=r.seen_in_training or ()), template=TEMPLATE, height=height,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       title={"text": side_title(name, r), **SIDE_TITLE})
     rows, columns = _narrow_ticks(n, 30), _narrow_ticks(n, 15)

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 def _shown(message: str) -> str:
     """A message for a toast: Gradio renders toasts as (sanitised) HTML, so texts from pairs, file
     headers and model names are escaped there. API callers get the plain words (see `compare_json`)."""
-    return html.escape(message, quote=False)
+    return html.escape(visitors.without_paths(message), quote=False)
 
 
 def _ui_error(exc: Exception) -> gr.Error:
@@ -182,7 +183,9 @@ class Dashboard:
 
     def place(self, specs: list[SideSpec], session_name: str | None = None) -> None:
         """On ZeroGPU, load the sides' models before the GPU call, on the main thread, onto the emulated
-        CUDA device (the GPU call only embeds); elsewhere the comparison loads them itself, with progress."""
+        CUDA device (the GPU call only embeds); elsewhere the comparison loads them itself, with progress.
+        A preset that cannot run here is refused first, in one short line."""
+        choices.check_available(spec.model for spec in specs)
         if not zerogpu.ON_ZEROGPU:
             return
         session = get_session(session_name or self.session_name)
@@ -223,13 +226,23 @@ class Dashboard:
         return self._form(shown + 1, sides_form.extra_rows(values, shown) + [row])
 
     # models ----------------------------------------------------------------------------------------
+    def _owner(self, model: str) -> tuple[str, Settings]:
+        """`model` as the engine names it (a visitor's tuned folder for its page name, `visitors.resolve`)
+        and the settings of the session that may open it."""
+        path = visitors.resolve(model)
+        return path, get_session(visitors.session_for(self.session_name, [path])).settings
+
     def methods(self, model: str | None) -> gr.Dropdown:
         """The method dropdown for `model`: its valid methods, its default selected, open to choose from (the
         page locks it until its first list arrives)."""
         if not (model or "").strip():
             return gr.Dropdown(choices=[], value=None, interactive=True)
-        settings = get_session(visitors.session_for(self.session_name, [model])).settings  # a visitor's tuned model too
-        offered, default, note = choices.method_choices(model, settings)
+        try:
+            choices.check_available([model])
+        except EmbedLabError as exc:
+            gr.Warning(_shown(str(exc)))
+            return gr.Dropdown(choices=[], value=None, interactive=True)
+        offered, default, note = choices.method_choices(*self._owner(model))  # a visitor's tuned model too
         if note:
             gr.Warning(_shown(note))
         return gr.Dropdown(choices=offered, value=default, interactive=True)
@@ -257,6 +270,7 @@ class Dashboard:
                                                sides_form.extra_rows(extra, int(shown or 0)))
             specs = specs or list(default_specs(SideSpec((base or "").strip(), base_method or None, opts),
                                                 SideSpec((embed_ or "").strip(), embed_method or None, opts)).values())
+            specs = [replace(spec, model=visitors.resolve(spec.model)) for spec in specs]  # a tuned model's folder
             session = visitors.session_for(self.session_name, [spec.model for spec in specs])  # a tuned model's owner
             self.place(specs, session)
             comparison = compute(session, [p.as_dict() for p in pairs], specs,
@@ -291,8 +305,9 @@ class Dashboard:
         if not state:
             raise gr.Error("compare first: there is nothing to export yet", print_exception=False)
         folder = exports.new_folder()
-        files = exports.write_results(state["comparison"], folder)
-        images, fmt = exports.write_figures(figures_for(state), folder)
+        stem = exports.file_stem(state["comparison"])
+        files = exports.write_results(state["comparison"], folder, stem)
+        images, fmt = exports.write_figures(figures_for(state), folder, stem=stem)
         if fmt != "png":
             gr.Warning("PNG export needs Chrome or Chromium on the server; the figures are standalone HTML files")
         return [str(f) for f in files + images]
@@ -345,7 +360,7 @@ class Dashboard:
         values = []
         for row in rows:
             model = row.get("model")
-            offered = choices.method_choices(model, self.settings)[0] if model else []
+            offered = choices.method_choices(*self._owner(model))[0] if model else []
             values += [gr.update(value=row.get("name") or ""),
                        gr.update(value=model, choices=choices.row_model_choices(model, self.settings)),
                        gr.update(choices=offered, value=row.get("method")),
@@ -369,7 +384,8 @@ class Dashboard:
         """Every method valid for the base GPT, one side each (the base row takes the first), beside the
         embedding model: the base row's method, then the extra rows' outputs."""
         try:
-            method, rows = sides_form.sweep_form((base or "").strip(), self.settings)
+            method, rows = sides_form.sweep_form(*self._owner((base or "").strip()))
+            rows = [dict(row, model=(base or "").strip()) for row in rows]  # a tuned model keeps its page name
         except EmbedLabError as exc:
             raise _ui_error(exc) from None
         return (gr.update(value=method), *self._form(len(rows), rows))

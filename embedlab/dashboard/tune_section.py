@@ -45,8 +45,7 @@ UPDATE_SECONDS = 1.0  # the loss curve is drawn again at most this often
 def heldout_comparison(pairs, result, embed_side) -> Comparison:
     """The held-out pairs with three sides: the base GPT before and after tuning, the embedding model."""
     heldout = pairs_from_value([pairs[i] for i in result.split.heldout])
-    after = dataclasses.replace(result.after, model=f"tuned {result.model}")
-    return Comparison(tuple(heldout), dict(zip(SIDE_NAMES, (result.before, after, embed_side))))
+    return Comparison(tuple(heldout), dict(zip(SIDE_NAMES, (result.before, result.after, embed_side))))
 
 
 def progress_html(text: str, done: float | None = None) -> str:
@@ -62,6 +61,13 @@ def summary(result, embed_side) -> str:
             f"{a.top1:.2f} (embedding model: AUC {e.auc:.3f}, top-1 {e.top1:.2f}).")
 
 
+def before_note(method: str) -> str:
+    """Why "before tuning" can differ from what Compare shows for the same GPT."""
+    return (f"Before tuning reads the base GPT with {method}, the method it is tuned with, so before and after "
+            "differ only by the training; Compare reads it with the method chosen there (the model's default "
+            "may be another one), so its figures can differ.")
+
+
 class TuneSection:
     """The Fine-tune section's events; `dashboard` gives the shared session's name and settings."""
 
@@ -75,13 +81,15 @@ class TuneSection:
         """The lab's settings and the embedding model's side (None without `embed`); an EmbedLabError for
         the first thing that is wrong (pairs, limits, settings, models and methods), before any model loads."""
         self.settings.check_pairs(pairs)
+        choices.check_available([base, embed or ""])
         seconds = float(seconds or 0)
         self.settings.check_tune(pairs, seconds)
         config = TuneConfig(method=(method or "").strip() or TuneConfig.method, minutes=seconds / 60,
                             holdout=float(holdout if holdout is not None else 0))
         config.check()
         split_pairs(pairs, config.holdout, config.seed)  # too few pairs, duplicates, too few left to train on
-        owner = get_session(visitors.session_for(self.dashboard.session_name, [base])).settings  # tuning a tuned model
+        base = visitors.resolve(base)  # tuning a visitor's tuned model: its folder
+        owner = get_session(visitors.session_for(self.dashboard.session_name, [base])).settings
         owner.inspect(base).method(config.method)  # e.g. a causal-only method on an encoder-only model
         if not (embed or "").strip():
             return config, None
@@ -97,8 +105,9 @@ class TuneSection:
             flag = FileFlag(visitors.folder(visitor) / "cancel")
             flag.clear()
             out.parent.mkdir(parents=True, exist_ok=True)
+            base = visitors.resolve(base.strip())
             session = visitors.session_for(self.dashboard.session_name, [base])
-            training = Training(visitor, (session, [p.as_dict() for p in pairs], base.strip(),
+            training = Training(visitor, (session, [p.as_dict() for p in pairs], base,
                                           str(out), config, spec, str(flag.path)))
             self.running = training
             training.thread.start()
@@ -124,18 +133,25 @@ class TuneSection:
         visitor = visitors.key(request)
         out = visitors.folder(visitor) / f"model-{uuid.uuid4().hex[:8]}"
         training = self._begin(visitor, pairs, base, config, spec, out)
-        budget, losses, shown = config.minutes * 60, [], 0.0
+        budget, losses, shown, drawn = config.minutes * 60, [], 0.0, 0
+
+        def step_update(elapsed: float) -> tuple:
+            nonlocal shown, drawn
+            shown, drawn = elapsed, len(losses)
+            return self._update(progress_html(f"step {drawn}: loss {losses[-1]:.4f} ({elapsed:.0f} of {budget:.0f} s)",
+                                              min(1.0, elapsed / budget)), figures.loss_curve(losses))
+
         yield self._update(progress_html("starting", 0.0), None, results=False)
         for event in training.follow():
+            if event[0] != "step" and drawn < len(losses):  # training is over: its last step shown, as the result counts
+                yield step_update(last_elapsed)
             if event[0] == "say":
-                yield self._update(progress_html(event[1], min(1.0, shown / budget)))
+                yield self._update(progress_html(visitors.without_paths(event[1]), min(1.0, shown / budget)))
             elif event[0] == "step":
-                _, step, loss, elapsed = event
+                _, step, loss, last_elapsed = event
                 losses.append(loss)
-                if elapsed - shown >= UPDATE_SECONDS or step == 1:
-                    shown = elapsed
-                    yield self._update(progress_html(f"step {step}: loss {loss:.4f} ({elapsed:.0f} of {budget:.0f} s)",
-                                                     min(1.0, elapsed / budget)), figures.loss_curve(losses))
+                if last_elapsed - shown >= UPDATE_SECONDS or step == 1:
+                    yield step_update(last_elapsed)
             elif event[0] == "error":
                 exc = event[1]
                 if isinstance(exc, TuneCancelled):
@@ -168,11 +184,13 @@ class TuneSection:
         register(visitors.session_name(self.dashboard.session_name, visitor), own)
         comparison = heldout_comparison(pairs, result, side)
         zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
-        choice = (f"tuned {result.model} ({result.method}, {result.steps} steps)", str(out))
+        choice = visitors.choice(out)
         every = list(dict.fromkeys(choices.model_choices("base", self.settings)[0]
                                    + choices.model_choices("embed", self.settings)[0]))
-        return (progress_html(summary(result, side), 1.0), figures.loss_curve(result.losses), gr.update(visible=True),
-                f"<p class='caption'><b>Held-out pairs.</b> {html.escape(figures.heatmaps_title(zrange))}.</p>",
+        caveat = f"<p class='caveat'>{html.escape(result.caveat())}</p>" if result.caveat() else ""
+        return (progress_html(summary(result, side), 1.0) + caveat, figures.loss_curve(result.losses),
+                gr.update(visible=True), f"<p class='caption'><b>Held-out pairs.</b> "
+                f"{html.escape(figures.heatmaps_title(zrange))}. {html.escape(before_note(result.method))}</p>",
                 *figures.side_heatmaps(comparison), views.metrics_html(comparison),
                 gr.update(choices=[*choices.model_choices("base", self.settings)[0], choice]),
                 *[gr.update(choices=[*every, choice])] * EXTRA_ROWS, *self._tail(gr.update(visible=True)))

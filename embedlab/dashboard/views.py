@@ -12,7 +12,9 @@ from typing import Any
 
 from ..comparison import Comparison
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, TIE, best_of
+from ..glossary import meaning
 from ..report import verdict
+from ..tuned import scored_on
 
 
 def _e(value: Any) -> str:
@@ -34,8 +36,10 @@ def run_line(comparison: Comparison) -> str:
 
 
 def verdict_html(comparison: Comparison) -> str:
+    scored = scored_on(comparison)
     return (f'<div class="verdict"><p class="verdict-line">{_e(verdict(comparison))}</p>'
-            f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
+            + (f'<p class="scored-on">{_e(scored)}</p>' if scored else "")
+            + f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
 
 
 def metrics_html(comparison: Comparison) -> str:
@@ -52,9 +56,13 @@ def metrics_html(comparison: Comparison) -> str:
         best = best_of({name: r.metrics[metric] for name, r in sides.items()}, metric)
         cells = "".join(f"<td class='best'><b>{_value(r.metrics[metric])}</b> ▲</td>" if name in best
                         else f"<td>{_value(r.metrics[metric])}</td>" for name, r in sides.items())
-        hint = " (higher is better)" if metric in HIGHER_IS_BETTER else ""
-        rows.append(f"<tr><th scope='row' title='{_e(METRIC_LABELS[metric] + hint)}'>{_e(METRIC_LABELS[metric])}</th>"
+        rows.append(f"<tr><th scope='row' title='{_e(meaning(metric))}'>{_e(METRIC_LABELS[metric])}</th>"
                     f"{cells}</tr>")
+    if comparison.excluded:  # the same metrics on every pair, pairs a tuned side trained on included: labelled
+        label = f"all {len(comparison.pairs)} pairs, {len(comparison.excluded)} used in training"
+        rows += [f"<tr class='all-pairs'><th scope='row'>{_e(METRIC_LABELS[metric])} ({_e(label)})</th>" + "".join(
+            f"<td>{_value((r.metrics_all or r.metrics)[metric])}</td>" for r in sides.values()) + "</tr>"
+            for metric in HIGHER_IS_BETTER]
     rows.append("<tr><th scope='row'>Device</th>" + "".join(
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
@@ -62,4 +70,6 @@ def metrics_html(comparison: Comparison) -> str:
     return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             f"<p class='note'>▲ better (a difference under {TIE} is a tie); Top-1, MRR, AUC and margin: "
-            "higher is better.</p>")
+            "higher is better.</p>"
+            "<details class='note glossary'><summary>What the numbers mean</summary><ul>"
+            + "".join(f"<li>{_e(meaning(metric))}</li>" for metric in METRIC_NAMES) + "</ul></details>")

@@ -5,8 +5,9 @@
                   progress=lambda step, loss, elapsed: ..., cancel=threading.Event())
     result.before.metrics.auc, result.after.metrics.auc    # held-out pairs only
 
-The tuned folder is a plain transformers model with `embedlab-tune.json` (base, split, settings, loss
-per step, before/after metrics, the method), which every EmbedLab entry point takes as a model.
+The tuned folder is a plain transformers model with `embedlab-tune.json` (base, split, the training
+pairs' texts, settings, loss per step, before/after metrics, the method), which every EmbedLab entry
+point takes as a model; a comparison scores it on the pairs it did not train on (`embedlab.tuned`).
 Modules: `config` (settings, limits, errors), `split` (the held-out split), `loss` (InfoNCE),
 `model` (what trains and how texts become vectors), `train` (the loop), `output` (the folder),
 `lab` (the whole run). Names are imported on first use, so the settings do not pull in torch.

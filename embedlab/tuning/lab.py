@@ -21,12 +21,15 @@ from ..comparison import SideResult, compare_side
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
 from ..sources import inspect
+from ..tuned import training_texts, tuned_name
 from . import output
 from .config import TuneCancelled, TuneConfig, TuneError, trainable_methods
 from .split import Split, split_pairs
 from .train import StepProgress, train
 
 Message = Callable[[str], None]
+NEAR_ZERO_LOSS = 0.05  # mean loss of the last few steps under this: the training pairs are learnt by heart
+FEW_HELDOUT = 30  # held-out pairs under this: one pair moves top-1 by more than 0.03
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +48,15 @@ class TuneResult:
     @property
     def steps(self) -> int:
         return len(self.losses)
+
+    def caveat(self) -> str:
+        """A warning to print beside the result where the loss reached ~0 and few pairs were held out; "" otherwise."""
+        tail, n = self.losses[-5:], len(self.split.heldout)
+        if not tail or sum(tail) / len(tail) >= NEAR_ZERO_LOSS or n >= FEW_HELDOUT:
+            return ""
+        return (f"The loss reached ~0 on {len(self.split.train)} training pairs: the model has learnt them by heart. "
+                f"Only the {n} held-out pairs say how it does on pairs it has not seen, and {n} is few: "
+                f"one pair more or less moves top-1 by {1 / n:.2f}.")
 
     def to_json(self) -> dict:
         return {"model": self.model, "out": self.out, "method": self.method, "split": self.split.as_dict(),
@@ -110,17 +122,18 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         try:
             _check(cancel)
             say(f"measuring the tuned model on the {len(heldout)} held-out pairs")
-            after = dataclasses.replace(compare_side(after_backend, heldout, method.name.value, options),
-                                        model=str(target))
+            after = compare_side(after_backend, heldout, method.name.value, options)
         finally:
             after_backend.close()
         record = {"base": {"model": info.name, "fingerprint": backend.fingerprint, "source": info.source.kind},
                   "method": method.name.value, "options": options.as_dict(), "split": split.as_dict(),
+                  "train_pairs": training_texts(pairs, split.train),  # what a comparison marks as seen
                   "hyperparameters": config.as_dict(), "trained": what,
                   "loss": [round(x, 6) for x in trained.losses], "steps": trained.steps,
                   "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
                   "device": backend.device, "before": before.metrics.as_dict(), "after": after.metrics.as_dict(),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        after = dataclasses.replace(after, model=tuned_name(record))  # its name, not the folder's path
         output.write_info(scratch, record)
         _check(cancel)
         output.publish(scratch, target)

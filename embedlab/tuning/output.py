@@ -21,7 +21,7 @@ from pathlib import Path
 from ..sources import TUNE_FILE
 from .config import TuneError
 
-FORMAT = 1  # version of embedlab-tune.json
+FORMAT = 2  # version of embedlab-tune.json (2: with the training pairs' texts, `train_pairs`)
 
 
 def check_target(out: str | Path, overwrite: bool = False) -> Path:
