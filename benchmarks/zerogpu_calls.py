@@ -70,6 +70,17 @@ def stand_ins(folder: Path, device: str, dtype, shape: dict) -> dict[str, Path]:
     return paths
 
 
+def gpu_uuid() -> str:
+    """The first GPU's UUID (nvidia-smi), which the worker is handed as ZeroGPU hands it one; a stand-in
+    name where there is no GPU."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=uuid", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        out = []
+    return out[0] if out else "GPU-standin"
+
+
 class MemoryWatch:
     """The most GPU memory in use (GiB, all processes, nvidia-smi) since the last `reset`; None without a GPU."""
 
@@ -114,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pairs", type=int, default=64, help="pairs of the larger Compare and the sweep (default 64)")
     p.add_argument("--tune-seconds", type=float, default=60, help="the fine-tune's time budget (default 60)")
     p.add_argument("--start-timeout", type=float, default=1800, help="seconds for the app to serve its page")
+    p.add_argument("--offload-dir", type=Path, help="where `spaces` packs the placed tensors (default under a scratch "
+                   "HOME; about 30 GB beside the 30 GB of models until it prunes them: /dev/shm where disk is short)")
     p.add_argument("--out", type=Path, help="JSON file (default benchmarks/results/zerogpu-calls-<time>.json)")
     args = p.parse_args(argv)
 
@@ -146,10 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         report["models_written_s"] = round(time.perf_counter() - began, 1)
         watch = MemoryWatch()
         watch.thread.start()
-        with DeviceAPI() as api, open(work / "app.log", "wb") as log:
+        with DeviceAPI(gpu_uuid()) as api, open(work / "app.log", "wb") as log:
             port = free_port()
             env = {**os.environ, **space_env(api.url, home), "GRADIO_SERVER_NAME": "127.0.0.1",
-                   "GRADIO_SERVER_PORT": str(port), "EMBEDLAB_CACHE_DIR": str(work / "cache")}
+                   "GRADIO_SERVER_PORT": str(port), "EMBEDLAB_CACHE_DIR": str(work / "cache"),
+                   **({"ZEROGPU_OFFLOAD_DIR": str(args.offload_dir)} if args.offload_dir else {})}
             began = time.perf_counter()
             proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:

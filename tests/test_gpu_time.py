@@ -49,8 +49,8 @@ def test_a_fine_tune_asks_for_its_budget_plus_its_start_load_and_measures_and_th
     holdout = TuneConfig.holdout
     heldout_texts = math.ceil(2 * MAX_TUNE_PAIRS * holdout)
     for budget in (DEFAULT_SECONDS, MAX_TUNE_SECONDS):
-        by_hand = (t.FORK_SECONDS + PLACED_GB / t.MOVE_GB_PER_SECOND + 15.0 / t.LOAD_GB_PER_SECOND + budget
-                   + t.SAVE_SECONDS + heldout_texts * 3 * t.SECONDS_PER_TEXT_7B)
+        by_hand = (t.FORK_SECONDS + PLACED_GB / t.MOVE_GB_PER_SECOND + 3 * 15.0 / t.LOAD_GB_PER_SECOND + budget
+                   + heldout_texts * 3 * t.SECONDS_PER_TEXT_7B)
         asked = t.tune_seconds(PLACED, pairs, GPU_PAIR[0], budget, embed, holdout)
         assert asked == math.ceil(by_hand)
         assert t.quota_seconds(asked) <= t.FREE_DAY_SECONDS  # the hosted limit fits a free visitor's day

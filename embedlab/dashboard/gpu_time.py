@@ -8,8 +8,9 @@ Every constant here is an ESTIMATE, not a measurement: no ZeroGPU GPU has run th
   the GPU (all of them, not only the ones the call uses), at MOVE_GB_PER_SECOND;
 - the model work: each side embeds every question and answer, a 7B model in SECONDS_PER_TEXT_7B and a
   smaller one in proportion to its size (never under MIN_SECONDS_PER_TEXT);
-- for a fine-tune, loading the base model in the worker, the training budget, saving the adapter and
-  measuring the held-out pairs.
+- for a fine-tune, the lab's own disk work in the worker (loading the base model, saving the tuned model
+  whole and loading it back to measure it as saved) at LOAD_GB_PER_SECOND, the training budget, and
+  the held-out pairs measured before and after (and on the embedding model beside them).
 The `spaces` package multiplies the asked duration by its GPU's `duration_factor` (1.5 on the RTX Pro
 6000 `large` size) before it asks the quota (`quota_seconds`). What the call does is not limited here.
 """
@@ -27,8 +28,7 @@ FORK_SECONDS = 4.0  # fork, CUDA initialisation, first kernels
 MOVE_GB_PER_SECOND = 5.0  # the placed weights, from the packed files to the GPU
 SECONDS_PER_TEXT_7B = 0.02  # one short text through a 7B model in bf16, batched
 MIN_SECONDS_PER_TEXT = 0.002
-LOAD_GB_PER_SECOND = 1.0  # a fine-tune's base model, read from disk in the worker
-SAVE_SECONDS = 5.0  # a fine-tune's adapter and tokenizer, written out
+LOAD_GB_PER_SECOND = 1.0  # a fine-tune's model read from or written to disk in the worker
 UNKNOWN_GB = 15.0  # a model that is not a preset (an allowed Hub id): taken as 7B-class
 SMALL_GB = 0.5  # a preset that runs on a CPU (gpu_gb 0)
 
@@ -72,13 +72,13 @@ def compare_seconds(placed: list[str], pairs, specs) -> int:
 
 def tune_seconds(placed: list[str], pairs, base: str, budget_seconds: float, embed=None,
                  heldout_share: float = 0.0) -> int:
-    """A fine-tune of `base` for `budget_seconds` on `pairs`: the start, the base model's load in the
-    worker, the training, saving, then the base model before and after and `embed` (a side, or None) on
-    the held-out pairs."""
+    """A fine-tune of `base` for `budget_seconds` on `pairs`: the start, the base model's load, save and
+    reload in the worker, the training, and the base model before and after and `embed` (a side, or
+    None) on the held-out pairs."""
     heldout_texts = math.ceil(_texts(pairs) * heldout_share)
     measure = heldout_texts * (2 * seconds_per_text(base) + (seconds_per_text(embed.model) if embed else 0))
-    load = model_gb(base) / LOAD_GB_PER_SECOND
-    return math.ceil(start_seconds(placed) + load + budget_seconds + SAVE_SECONDS + measure)
+    disk = 3 * model_gb(base) / LOAD_GB_PER_SECOND  # load, save the tuned model, load it back
+    return math.ceil(start_seconds(placed) + disk + budget_seconds + measure)
 
 
 def quota_seconds(seconds: float) -> float:
