@@ -21,10 +21,13 @@ QUOTA_WAIT = 600  # seconds until the quota comes back (the package shows it as 
 
 class DeviceAPI:
     """The API on a free port of 127.0.0.1 (`url`) while in a `with` block; `gpu_uuid` is the GPU it hands
-    out (the worker sets CUDA_VISIBLE_DEVICES to it: on a GPU machine, that GPU's UUID from nvidia-smi)."""
+    out (the worker sets CUDA_VISIBLE_DEVICES to it: on a GPU machine, that GPU's UUID from nvidia-smi).
+    With `idle`, each GPU is handed out as idle, so the package reuses the worker it left on it (here
+    nothing takes the GPU back from a worker, as ZeroGPU does on release; a new worker per call would
+    keep every earlier one's memory)."""
 
-    def __init__(self, gpu_uuid: str = "GPU-standin"):
-        self.gpu_uuid = gpu_uuid
+    def __init__(self, gpu_uuid: str = "GPU-standin", idle: bool = False):
+        self.gpu_uuid, self.idle = gpu_uuid, idle
         self.calls: list[tuple[str, dict]] = []  # (path, query) in order
         self.refusals = 0  # how many /schedule requests to refuse with 429 next
         api = self
@@ -56,7 +59,7 @@ class DeviceAPI:
                 self.refusals -= 1
                 return 429, {"left": QUOTA_LEFT, "wait": QUOTA_WAIT}, {"X-Authenticated": "regular"}
             token = f"allow-{sum(p == '/schedule' for p, _ in self.calls)}"
-            return 200, {"idle": False, "nvidiaIndex": 0, "nvidiaUUID": self.gpu_uuid, "allowToken": token}, {}
+            return 200, {"idle": self.idle, "nvidiaIndex": 0, "nvidiaUUID": self.gpu_uuid, "allowToken": token}, {}
         if path in ("/startup-report", "/allow", "/release"):
             return 200, None, {}
         return 404, None, {}
