@@ -60,7 +60,7 @@ GPU_PAIR = ("mistral-7b-instruct-v0.1", "e5-mistral-7b-instruct")
 def default_pair() -> tuple[str, str]:
     """The Mistral pair of the original experiment on ZeroGPU or a CUDA GPU that holds both, else the
     offline pair."""
-    if on_zerogpu():  # its GPU is attached for each call only; a slice holds 70 GB
+    if on_zerogpu():  # its GPU is attached for each call only; the `large` size holds 48 GB
         return GPU_PAIR
     needed = sum(PRESETS[name].gpu_gb for name in GPU_PAIR) + 4
     return GPU_PAIR if cuda_memory_gb() >= needed else OFFLINE_PAIR

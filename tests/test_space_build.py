@@ -6,7 +6,9 @@ The environment is built once per test session with pip from the package registr
 cache makes a second build quicker); `SPACE_BUILD_SECONDS` in the output says how long it took. One
 thing differs from a Space: torch is held at this machine's build (the one requirements-local.txt
 pins), because for Linux PyPI serves the multi-GB CUDA build that a CPU Space downloads; the
-requirement itself (`torch>=2.6`) is what is checked to admit it. ZeroGPU cannot be imitated here.
+requirement itself (`torch>=2.8`) is what is checked to admit it, on this machine's Python 3.11.
+ZeroGPU's own stack (Python 3.12, the CUDA torch it installs, the real `spaces` runtime) is
+tests/test_zerogpu_stack.py's.
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def test_gpu_decorator_changes_nothing_off_zerogpu():
     def work(x):
         return x
 
-    assert zerogpu.gpu(work) is work
+    assert zerogpu.gpu(zerogpu.compare_duration, "the work")(work) is work
 
 
 def test_sessions_are_found_by_name():

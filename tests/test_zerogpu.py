@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from embedlab.cache import EmbeddingCache
-from embedlab.dashboard import handlers, zerogpu
+from embedlab.dashboard import gpu_time, handlers, zerogpu
 from embedlab.registry import ModelRegistry, _load
 from embedlab.session import Session, register
 from embedlab.settings import Settings
@@ -93,7 +93,7 @@ def on_zerogpu(monkeypatch, tmp_path):
     fake = ForkingSpaces()
     monkeypatch.setattr(zerogpu, "ON_ZEROGPU", True)
     monkeypatch.setattr(zerogpu, "spaces", fake)
-    monkeypatch.setattr(handlers, "compute", zerogpu.gpu(handlers.compute))
+    monkeypatch.setattr(handlers, "compute", zerogpu.gpu(zerogpu.compare_duration, "the comparison")(handlers.compute))
     loads = tmp_path / "loads.txt"
 
     def counting_load(name, **options):
@@ -132,22 +132,55 @@ def test_models_are_placed_once_in_the_main_process_and_the_gpu_call_only_embeds
     assert len(z.spaces.pids) == 4
 
 
-def test_the_gpu_duration_grows_with_pairs_and_sides_up_to_a_ceiling(on_zerogpu, tiny):
+def test_the_gpu_duration_is_asked_of_the_calls_own_arguments_and_grows_with_pairs_and_sides(on_zerogpu, tiny):
     z = on_zerogpu
     one = [{"name": "st", "model": tiny["st"]}]
     two = [*one, {"name": "gpt", "model": tiny["gpt"]}]
-    many = [{"question": f"question {i}?", "answer": f"answer {i}."} for i in range(64)]
+    many = [{"question": f"question {i}?", "answer": f"answer {i}."} for i in range(640)]
     z.dashboard.compare_many_json(PAIRS, one)
     z.dashboard.compare_many_json(many, one)
     z.dashboard.compare_many_json(many, two)
-    assert z.spaces.durations[0] < z.spaces.durations[1] < z.spaces.durations[2] <= zerogpu.GPU_SECONDS
-    specs = [SimpleNamespace(model="m")] * 8
-    default_most = [{"question": f"q{i}", "answer": f"a{i}"} for i in range(256)]  # EMBEDLAB_MAX_PAIRS' default
-    assert zerogpu.gpu_seconds("s", default_most, specs) < zerogpu.GPU_SECONDS
-    assert zerogpu.gpu_seconds("s", default_most * 4, specs) == zerogpu.GPU_SECONDS  # a deployment's raised limit
-    assert zerogpu.gpu_seconds("s", '[{"question": "q", "answer": "a"}]', specs[:1]) == \
-        zerogpu.gpu_seconds("s", PAIRS[:1], specs[:1])
-    assert zerogpu.gpu_seconds("s", "not json", specs) == zerogpu.START_SECONDS  # fails at once, with its message
+    placed = zerogpu.startup_models(Settings())
+    asked = [gpu_time.compare_seconds(placed, pairs, [SimpleNamespace(model=m) for m in models])
+             for pairs, models in ((PAIRS, [tiny["st"]]), (many, [tiny["st"]]), (many, [tiny["st"], tiny["gpt"]]))]
+    assert z.spaces.durations == asked
+    assert asked[0] < asked[1] < asked[2] <= gpu_time.COMPARE_CEILING
+
+
+def test_a_failure_in_the_gpu_call_reaches_the_visitor_as_one_line_naming_it(on_zerogpu, tiny, monkeypatch):
+    import gradio as gr
+
+    z = on_zerogpu
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered\nCUDA kernel errors might be ...")
+
+    monkeypatch.setattr(zerogpu.get_session("zerogpu-test"), "compare", broken)
+    with pytest.raises(gr.Error) as caught:
+        z.dashboard.compare_many_json(PAIRS, [{"name": "st", "model": tiny["st"]}])
+    assert caught.value.message == ("the comparison failed on the GPU: RuntimeError: CUDA error: an illegal memory "
+                                    "access was encountered CUDA kernel errors might be ...")
+
+
+def test_the_spaces_packages_bare_worker_failures_are_explained_and_its_refusals_pass_through():
+    import gradio as gr
+
+    from embedlab.dashboard import gpu_errors
+
+    def failing(message, title):
+        def call():
+            raise gr.Error(message, title=title)
+        return gpu_errors.in_main(call, "the comparison")
+
+    for message, says in (("RuntimeError", "the comparison could not start: ZeroGPU's GPU worker failed with RuntimeError"),
+                          ("GPU task aborted", "the comparison was stopped by ZeroGPU before it finished")):
+        with pytest.raises(gr.Error) as caught:
+            failing(message, gpu_errors.WORKER_ERROR)()
+        assert caught.value.message.startswith(says) and "\n" not in caught.value.message
+    quota = "You have exceeded your free ZeroGPU quota (30s requested vs. 10s left). Try again in 0:10:00."
+    with pytest.raises(gr.Error) as caught:
+        failing(quota, "ZeroGPU quota exceeded")()
+    assert caught.value.message == quota
 
 
 def test_a_model_that_cannot_be_placed_is_named_before_any_gpu_call(on_zerogpu, tiny, tmp_path):

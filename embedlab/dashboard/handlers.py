@@ -30,7 +30,8 @@ from ..registry import ModelRegistry
 from ..session import Session, get_session
 from ..settings import Settings
 from . import choices, exports, figures, overview, sides_form, tables, views, visitors, zerogpu
-from .zerogpu import gpu
+from .gpu_errors import words
+from .zerogpu import compare_duration, gpu
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ def _shown(message: str) -> str:
 
 
 def _ui_error(exc: Exception) -> gr.Error:
-    return gr.Error(_shown(exc.message if isinstance(exc, gr.Error) else str(exc)), print_exception=False)
+    return gr.Error(_shown(words(exc)), print_exception=False)
 
 
-@gpu
+@gpu(compare_duration, "the comparison")
 def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device: str | None = None,
             vectors: bool = False, progress=None) -> Comparison:
     """Compare the named sides `specs` on `pairs`; the vectors come back only when asked for (the PCA map
@@ -136,7 +137,7 @@ def page_figures(state: dict) -> dict:
 
 def dashboard_session() -> Session:
     """The web page's own session: its settings read with the dashboard's rule (hosted on Spaces). On
-    ZeroGPU its models are placed on `zerogpu.PLACEMENT` whole (no `device_map`), in bf16 (an H200 slice;
+    ZeroGPU its models are placed on `zerogpu.PLACEMENT` whole (no `device_map`), in bf16 (an RTX Pro 6000;
     asked outright rather than of the emulated device), and all kept."""
     settings = Settings.from_env(dashboard=True)
     if not zerogpu.ON_ZEROGPU:

@@ -18,7 +18,7 @@ from typing import Iterator
 from ..session import get_session
 from ..sides import SideSpec
 from ..tuning.config import TuneConfig
-from .zerogpu import gpu
+from .zerogpu import gpu, tune_duration
 
 SLOT = threading.Lock()  # one fine-tune at a time on this server (a Space)
 BUSY = "another fine-tune is running on this server (one at a time); try again when it has finished"
@@ -41,7 +41,7 @@ class FileFlag:
         self.path.unlink(missing_ok=True)
 
 
-@gpu
+@gpu(tune_duration, "the fine-tune")
 def run_tune(session_name: str, pairs: list[dict], base: str, out: str, config: TuneConfig, embed: SideSpec | None,
              cancel_path: str, device: str | None = None) -> Iterator[tuple]:
     """Fine-tune `base` into `out`, then measure `embed` (if any) on the same held-out pairs, as a stream

@@ -33,6 +33,7 @@ from ..sides import SideSpec
 from ..tuning.config import TuneCancelled, TuneConfig
 from ..tuning.split import split_pairs
 from . import choices, figures, tables, views, visitors
+from .gpu_errors import words
 from .handlers import Dashboard, _ui_error
 from .sides_form import EXTRA_ROWS
 from .tune_runs import BUSY, SLOT, FileFlag, Training
@@ -257,7 +258,7 @@ class TuneSection:
         try:
             for event in training.follow():
                 if event[0] == "error":
-                    raise gr.Error(str(event[1]), print_exception=False)
+                    raise gr.Error(words(event[1]), print_exception=False)
                 if event[0] == "done":
                     return event[1].to_json() | {"out": None}
         finally:

@@ -16,16 +16,15 @@ business; launch options are `app.py`'s.
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from concurrent.futures import Future
 from typing import Callable
 
 from ..devices import on_zerogpu
-from ..errors import EmbedLabError
-from ..pairs import pairs_from_value
 from ..presets import PRESETS, default_pair
+from ..session import get_session
+from . import gpu_errors, gpu_time
 
 try:  # present on Hugging Face Spaces; a no-op there too unless the Space runs on ZeroGPU
     import spaces
@@ -36,40 +35,36 @@ ON_ZEROGPU = on_zerogpu()
 PLACEMENT = "cuda" if ON_ZEROGPU else None  # where the dashboard's session puts its models
 CONCURRENCY_ID = "models"  # every event that runs a model queues in this one group, one at a time
 
-# A GPU call's duration, from its work. Estimates, not measurements (a real ZeroGPU Space is needed for
-# those): the fork's start-up moves the placed weights to the GPU (two 7B models in bf16: 30 GB), then
-# a 7B model embeds a short text in well under SECONDS_PER_TEXT at batch 64.
-START_SECONDS = 20
-SECONDS_PER_TEXT = 0.02  # per text and per side
-GPU_SECONDS = 120  # the ceiling: the longest call a visitor's quota is charged for
+
+def compare_duration(session_name: str, pairs, specs, *args, **kwargs) -> int:
+    """`compute`'s GPU duration, from its arguments (see gpu_time.py)."""
+    return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), pairs, specs)
 
 
-def gpu_seconds(session_name: str, pairs, specs, *args, **kwargs) -> int:
-    """How long a GPU call of `compute` may take: a start, plus each side embedding every question and
-    answer, at most GPU_SECONDS. Takes `compute`'s arguments (ZeroGPU's dynamic duration), so short
-    comparisons ask for less and queue first."""
-    try:
-        texts = 2 * len(pairs_from_value(pairs))
-    except EmbedLabError:  # the call fails at once with the engine's own message
-        texts = 0
-    return min(GPU_SECONDS, START_SECONDS + math.ceil(SECONDS_PER_TEXT * texts * max(1, len(specs))))
+def tune_duration(session_name: str, pairs, base: str, out: str, config, embed, *args, **kwargs) -> int:
+    """`run_tune`'s GPU duration, from its arguments (see gpu_time.py)."""
+    return gpu_time.tune_seconds(startup_models(get_session(session_name).settings), pairs, base,
+                                 config.minutes * 60, embed, config.holdout)
 
 
 def startup_models(settings) -> list[str]:
     """The models the dashboard loads at start-up: the default pair; on ZeroGPU every model a visitor may
-    choose (the presets and the allowed Hub ids: two 7B models and two small ones fit a 70 GB slice), so
-    choosing another one places nothing new."""
+    choose (the presets and the allowed Hub ids), so choosing another one places nothing new. The presets
+    come to about 30 GB in bf16: within the 48 GB of ZeroGPU's default `large` size, and under the 45 GB
+    above which the `spaces` package asks for `xlarge` (twice the quota) for every call."""
     if not ON_ZEROGPU:
         return list(default_pair())
     return list(dict.fromkeys([*default_pair(), *PRESETS, *settings.allowed_models]))
 
 
-def gpu(fn: Callable) -> Callable:
-    """Run `fn` on a ZeroGPU GPU where there is one, for `gpu_seconds` of its arguments; elsewhere the
-    `spaces` package returns `fn` itself."""
-    if spaces is None:
-        return fn
-    return spaces.GPU(duration=gpu_seconds)(fn)
+def gpu(duration: Callable, what: str) -> Callable[[Callable], Callable]:
+    """A decorator: run the function on a ZeroGPU GPU where there is one, for `duration` of its arguments,
+    and say `what` failed in one line if it fails (gpu_errors.py); elsewhere the function runs as it is."""
+    def decorate(fn: Callable) -> Callable:
+        if spaces is None or not ON_ZEROGPU:
+            return fn
+        return gpu_errors.in_main(spaces.GPU(duration=duration)(gpu_errors.in_worker(fn, what)), what)
+    return decorate
 
 
 # the main thread ------------------------------------------------------------------------------------
