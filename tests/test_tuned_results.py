@@ -214,3 +214,19 @@ def test_metrics_on_unseen_pairs_alike_from_the_matrix_and_from_vectors():
     close(from_vectors, plain_metrics(q[keep], a[keep]))
     close(from_matrix, plain_metrics(q[keep], a[keep]))
     assert np.isnan(metrics_on(SimpleNamespace(similarity=matrix, vectors=None), np.array([], dtype=int)).auc)
+
+
+def test_a_folder_that_does_not_record_its_training_pairs_says_so(tuned, tmp_path):
+    import shutil
+
+    base, result = tuned
+    old = tmp_path / "format-1"
+    shutil.copytree(result.out, old)
+    record = json.loads((old / "embedlab-tune.json").read_text())
+    del record["train_pairs"]
+    (old / "embedlab-tune.json").write_text(json.dumps(record | {"format": 1}))
+    comparison = compare([SideSpec(str(old), name="tuned")])
+    side = comparison.sides["tuned"]
+    assert side.model == f"tuned {base.name} (mean, 3 steps)" and side.seen_in_training == () and not side.training_recorded
+    assert scored_on(comparison) == (f"{side.model} does not record its training pairs (tuned before they were kept): "
+                                     "its figures may include pairs it trained on.")
