@@ -143,6 +143,11 @@ def test_the_page_marks_the_training_pairs_and_labels_the_all_pairs_figures(tune
     assert (f"AUC (all 30 pairs, 24 used in training)</th><td>{base_auc:.3f}</td><td>{tuned_auc:.3f}</td>"
             in views.metrics_html(comparison))
     assert scored_on(comparison) in views.verdict_html(comparison)
+    from embedlab.dashboard import exports
+
+    rows = [row for row in exports.csv_rows(comparison) if row[0] == "tuned"]
+    assert [row[-1] for row in rows] == [i in seen or j in seen for i in range(30) for j in range(30)]
+    assert not any(row[-1] for row in exports.csv_rows(comparison) if row[0] == "base")
 
 
 @pytest.mark.slow
