@@ -235,3 +235,10 @@ def test_a_folder_that_does_not_record_its_training_pairs_says_so(tuned, tmp_pat
     assert side.model == f"tuned {base.name} (mean, 3 steps)" and side.seen_in_training == () and not side.training_recorded
     assert scored_on(comparison) == (f"{side.model} does not record its training pairs (tuned before they were kept): "
                                      "its figures may include pairs it trained on.")
+
+
+def test_tuning_a_tuned_model_names_it_before_and_after(tuned, tmp_path):
+    base, result = tuned
+    again = tune(PAIRS, result.out, str(tmp_path / "again"), QUICK)
+    assert again.before.model == f"tuned {base.name} (mean, 3 steps)"  # the folder's name for people, not its path
+    assert again.after.model == "tuned tuned (mean, 3 steps)" and result.out not in json.dumps(again.to_json()["before"])
