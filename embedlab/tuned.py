@@ -120,7 +120,7 @@ def scored_on(comparison) -> str:
             "its figures may include pairs it trained on." if unknown else "")
     excluded = comparison.excluded
     if not excluded:
-        return f"Metrics on all {len(comparison.pairs)} pairs: none was used in training.{note}"
+        return note.strip() or f"Metrics on all {len(comparison.pairs)} pairs: none was used in training."
     unseen = len(comparison.pairs) - len(excluded)
     return (f"Metrics on {unseen} unseen pair{'s' if unseen != 1 else ''}; {len(excluded)} used in training "
             f"excluded (pairs {_numbers(excluded)}); all-pairs figures are labelled as such.{note}")

@@ -143,6 +143,11 @@ def test_the_page_marks_the_training_pairs_and_labels_the_all_pairs_figures(tune
     assert (f"AUC (all 30 pairs, 24 used in training)</th><td>{base_auc:.3f}</td><td>{tuned_auc:.3f}</td>"
             in views.metrics_html(comparison))
     assert scored_on(comparison) in views.verdict_html(comparison)
+    from embedlab.dashboard import exports
+
+    rows = [row for row in exports.csv_rows(comparison) if row[0] == "tuned"]
+    assert [row[-1] for row in rows] == [i in seen or j in seen for i in range(30) for j in range(30)]
+    assert not any(row[-1] for row in exports.csv_rows(comparison) if row[0] == "base")
 
 
 @pytest.mark.slow
@@ -214,3 +219,26 @@ def test_metrics_on_unseen_pairs_alike_from_the_matrix_and_from_vectors():
     close(from_vectors, plain_metrics(q[keep], a[keep]))
     close(from_matrix, plain_metrics(q[keep], a[keep]))
     assert np.isnan(metrics_on(SimpleNamespace(similarity=matrix, vectors=None), np.array([], dtype=int)).auc)
+
+
+def test_a_folder_that_does_not_record_its_training_pairs_says_so(tuned, tmp_path):
+    import shutil
+
+    base, result = tuned
+    old = tmp_path / "format-1"
+    shutil.copytree(result.out, old)
+    record = json.loads((old / "embedlab-tune.json").read_text())
+    del record["train_pairs"]
+    (old / "embedlab-tune.json").write_text(json.dumps(record | {"format": 1}))
+    comparison = compare([SideSpec(str(old), name="tuned")])
+    side = comparison.sides["tuned"]
+    assert side.model == f"tuned {base.name} (mean, 3 steps)" and side.seen_in_training == () and not side.training_recorded
+    assert scored_on(comparison) == (f"{side.model} does not record its training pairs (tuned before they were kept): "
+                                     "its figures may include pairs it trained on.")
+
+
+def test_tuning_a_tuned_model_names_it_before_and_after(tuned, tmp_path):
+    base, result = tuned
+    again = tune(PAIRS, result.out, str(tmp_path / "again"), QUICK)
+    assert again.before.model == f"tuned {base.name} (mean, 3 steps)"  # the folder's name for people, not its path
+    assert again.after.model == "tuned tuned (mean, 3 steps)" and result.out not in json.dumps(again.to_json()["before"])

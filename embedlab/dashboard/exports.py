@@ -1,6 +1,7 @@
 """Exporting a comparison: the result as JSON (the CLI's schema) and CSV, and figures as images.
 
-CSV has one row per model x question x answer (for a large set, per model x question x top answer). Text cells that a spreadsheet would run as a formula
+CSV has one row per model x question x answer (for a large set, per model x question x top answer),
+marked where the side's tuned model trained on the question's or the answer's pair. Text cells that a spreadsheet would run as a formula
 (starting with = + - @, a tab or a carriage return) get a leading single quote. Figures are written as
 PNG through Plotly's kaleido and a local Chrome or Chromium; where that cannot run, as standalone
 HTML files (Plotly's JavaScript included, so they open offline). Building figures is `figures.py`'s job.
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["side", "model", "method", "question_index", "answer_index", "matching", "similarity",
-               "question", "answer"]
+               "question", "answer", "seen_in_training"]  # the last: the side's tuned model trained on either text
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "embedlab-exports"
 MAX_SIDES_CHARS = 60  # of the side names in a file name
 KEEP_SECONDS = 6 * 3600  # export folders older than this are removed when a new one is made
@@ -55,9 +56,10 @@ def csv_rows(comparison: Comparison) -> list[list]:
             cells = [(i, j, v) for i, (row, values) in enumerate(top) for j, v in zip(row, values)]
         else:
             cells = [(i, j, v) for i, row in enumerate(r.similarity.round(6).tolist()) for j, v in enumerate(row)]
+        seen = set(r.seen_in_training or ())
         for i, j, value in cells:
             rows.append([side, r.model, r.method, i + 1, j + 1, i == j, value, pairs[i].question,
-                         pairs[j].answer])
+                         pairs[j].answer, i in seen or j in seen])
     return rows
 
 

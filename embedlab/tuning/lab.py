@@ -21,7 +21,7 @@ from ..comparison import SideResult, compare_side
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
 from ..sources import inspect
-from ..tuned import training_texts, tuned_name
+from ..tuned import training_texts, tuned_model, tuned_name
 from . import output
 from .config import TuneCancelled, TuneConfig, TuneError, trainable_methods
 from .split import Split, split_pairs
@@ -99,6 +99,9 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         _check(cancel)
         say(f"measuring {info.name} ({method.name.value}) on {len(heldout)} held-out pairs")
         before = compare_side(backend, heldout, method.name.value, options, cache)
+        earlier = tuned_model(info.source.location) if info.source.kind == "folder" else None
+        if earlier is not None:  # tuning a tuned model: its name, not its folder's path
+            before = dataclasses.replace(before, model=earlier.name)
         say(f"training on {len(split.train)} pairs on {backend.device} (at most {config.minutes:g} min"
             + (f" or {config.steps} steps)" if config.steps else ")"))
         torch.manual_seed(config.seed)
