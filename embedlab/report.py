@@ -1,20 +1,53 @@
 """Words and tables for a comparison: the verdict line and the plain-text metrics table.
 
-Which side is better is `metrics.compare_metrics`' decision (AUC, then margin, ties and NaN aware);
-this module only puts it into words.
+Which side is better is `analysis.intervals.decide`'s decision (a paired bootstrap: better only where
+the interval of the difference excludes 0); this module only puts it into words, each number with its
+95% interval, e.g. `0.912 [0.871, 0.948]`.
 """
 
 from __future__ import annotations
 
 import math
 
+from .analysis.intervals import Difference, Uncertainty, decide
 from .comparison import Comparison, SideResult
-from .metrics import METRIC_LABELS, METRIC_NAMES, compare_metrics, rank
+from .metrics import METRIC_LABELS, METRIC_NAMES
 from .presets import PRESETS
 
 
-def _number(value: float, digits: int = 2) -> str:
+def number(value: float, digits: int = 2) -> str:
     return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def bracket(u: Uncertainty, side: str, metric: str, digits: int = 3) -> str:
+    """`[0.871, 0.948]`: a side's 95% interval on a metric; empty where it has none."""
+    interval = u.interval(side, metric)
+    return "" if interval is None else f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+
+
+def with_interval(u: Uncertainty, side: str, metric: str, value: float, digits: int = 3) -> str:
+    """`0.912 [0.871, 0.948]`, or the value alone where the side has no interval."""
+    return f"{number(value, digits)} {bracket(u, side, metric, digits)}".rstrip()
+
+
+def interval_note(u: Uncertainty) -> str:
+    """What the brackets are, or why there are none."""
+    why = sorted({reason for name in u.points if (reason := u.reason(name))})
+    if why:
+        return f"No intervals: {'; '.join(why)}."
+    scheme = "" if u.scheme == "pairs" else f" ({u.scheme})"
+    return f"[brackets]: 95% interval, {u.resamples} bootstrap resamples over pairs{scheme}, seed {u.seed}."
+
+
+def difference_words(d: Difference, digits: int = 3) -> str:
+    """`difference 0.123 [0.045, 0.201], p = 0.002`."""
+    return f"difference {d.value:.{digits}f} [{d.low:.{digits}f}, {d.high:.{digits}f}], p = {d.p:.3f}"
+
+
+def more_pairs(d: Difference, n: int) -> str:
+    """How many pairs would likely show a difference that is not clear on n pairs, if it held."""
+    need = d.pairs_to_show(n)
+    return f"about {need:,} pairs would likely show it if it held" if need else "add pairs"
 
 
 def _name(side: SideResult) -> str:
@@ -28,53 +61,67 @@ def is_embedder(side: SideResult) -> bool:
     return side.method == "native" or (preset is not None and preset.side == "embed")
 
 
-def _gap(sides: dict[str, SideResult]) -> str:
+def _gap(comparison: Comparison) -> str:
     """How far the best training-free GPT side is from the best embedding model, where both kinds are present."""
-    ranked = [sides[n] for n in rank({n: s.metrics for n, s in sides.items()})]
-    gpts, embedders = [s for s in ranked if not is_embedder(s)], [s for s in ranked if is_embedder(s)]
+    sides = comparison.sides
+    ranked = comparison.ranking()
+    gpts, embedders = [n for n in ranked if not is_embedder(sides[n])], [n for n in ranked if is_embedder(sides[n])]
     if not gpts or not embedders:
         return ""
     g, e = gpts[0], embedders[0]
-    return (f" The best training-free GPT method, {_name(g)}, is {_number(e.metrics.auc - g.metrics.auc)} AUC and "
-            f"{_number(e.metrics.margin - g.metrics.margin, 3)} margin behind the best embedding model, {_name(e)}.")
+    d = comparison.uncertainty.difference(e, g, "auc")
+    behind = f"{d.value:.2f} [{d.low:.2f}, {d.high:.2f}]" if d else number(sides[e].metrics.auc - sides[g].metrics.auc)
+    return (f" The best training-free GPT method, {_name(sides[g])}, is {behind} AUC and "
+            f"{number(sides[e].metrics.margin - sides[g].metrics.margin, 3)} margin behind the best embedding "
+            f"model, {_name(sides[e])}.")
 
 
 def verdict(comparison: Comparison) -> str:
-    """One sentence saying which model separates matching pairs better, and by how much; with more than
-    two sides, the best one and how far the best GPT method is from the best embedding model."""
-    sides = comparison.sides
-    if len(comparison.pairs) < 2:
+    """One sentence saying which side separates matching pairs better, and how sure that is: "better"
+    only where the paired difference is clear; otherwise "no clear difference on these N pairs"."""
+    sides, n, u = comparison.sides, len(comparison.pairs), comparison.uncertainty
+    if n < 2:
         return ("One pair has no non-matching pairs to compare it with: add at least one more pair to see "
                 "whether matching pairs stand out.")
-    parts = "; ".join(f"{_name(s)} separates matching pairs by {_number(s.metrics.margin)}" for s in sides.values())
+    parts = "; ".join(f"{_name(s)} separates matching pairs by {number(s.metrics.margin)}" for s in sides.values())
     if len(sides) < 2:
         return parts + "."
-    first, second = (sides[name] for name in comparison.ranking()[:2])
-    outcome, decided_by = compare_metrics(first.metrics, second.metrics)
-    auc = f"AUC {_number(first.metrics.auc)} vs {_number(second.metrics.auc)}"
-    margin = f"margin {_number(first.metrics.margin, 3)} vs {_number(second.metrics.margin, 3)}"
-    if len(sides) > 2:
-        parts, auc = f"{len(sides)} sides", f"{auc} for the next, {_name(second)}"
-    if outcome is None:
-        return f"{parts}: the sides cannot be ranked ({auc})."
+    ranking = comparison.ranking()
+    first, second = ranking[:2]
     many = len(sides) > 2
-    gap = _gap(sides) if many else ""
+    auc = (f"AUC {with_interval(u, first, 'auc', sides[first].metrics.auc, 2)} vs "
+           f"{with_interval(u, second, 'auc', sides[second].metrics.auc, 2)}")
+    if many:
+        parts, auc = f"{len(sides)} sides", f"{auc} for the next, {_name(sides[second])}"
+    outcome, metric, d = decide(u, first, second)
+    if outcome is None:
+        why = u.reason(first) or u.reason(second) or "the sides cannot be compared"
+        return f"{parts}: no verdict on these {n} pairs ({auc}): {why}."
+    if d is not None and d.identical:
+        return f"{parts}: no difference between {'the first two' if many else 'them'} on these {n} pairs ({auc})."
     if outcome == 0:
-        return f"{parts}: {'no side' if many else 'neither'} tells matching pairs apart better ({auc}, {margin}).{gap}"
-    why = auc if decided_by == "auc" else f"{auc}, {margin}"
-    return f"{parts}: {_name(first)} tells matching pairs apart {'the best' if many else 'better'} ({why}).{gap}"
+        return (f"{parts}: no clear difference in {METRIC_LABELS[metric]} on these {n} pairs ({auc}; "
+                f"{difference_words(d)}); {more_pairs(d, n)}.")
+    winner = first if outcome == 1 else second
+    d = d if outcome == 1 else d.negated()
+    if many and not all(decide(u, winner, other)[0] == 1 for other in ranking if other != winner):
+        return (f"{parts}: {_name(sides[winner])} is clearly ahead of {_name(sides[second])} but not of every "
+                f"side ({auc}; {difference_words(d)}).{_gap(comparison)}")
+    return (f"{parts}: {_name(sides[winner])} tells matching pairs apart {'the best' if many else 'better'} "
+            f"({auc}; {METRIC_LABELS[metric]} {difference_words(d)}).{_gap(comparison) if many else ''}")
 
 
 def table(comparison: Comparison) -> str:
-    """The metrics of each side in aligned columns, for a terminal."""
-    sides = comparison.sides
+    """The metrics of each side in aligned columns, each with its 95% interval, for a terminal."""
+    sides, u = comparison.sides, comparison.uncertainty
     rows = [("", *sides), ("model", *(r.model for r in sides.values())),
             ("method", *(r.method for r in sides.values())), ("dim", *(str(r.dim) for r in sides.values()))]
-    rows += [(METRIC_LABELS[name], *(_number(r.metrics[name], 3) for r in sides.values())) for name in METRIC_NAMES]
+    rows += [(METRIC_LABELS[m], *(with_interval(u, name, m, r.metrics[m]) for name, r in sides.items()))
+             for m in METRIC_NAMES]
     rows += [("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
              ("truncated", *(str(r.truncated) for r in sides.values())),
              ("seconds", *(f"{r.seconds:.2f}" for r in sides.values())),
              ("device", *(f"{r.device} {r.dtype}" for r in sides.values()))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, "", verdict(comparison)])
+    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, interval_note(u), "", verdict(comparison)])
