@@ -99,10 +99,7 @@ class Comparison:
     @cached_property
     def uncertainty(self) -> Uncertainty:
         """Every side's intervals and every two sides' paired differences (`analysis.intervals`), once."""
-        return measure({name: side.similarity for name, side in self.sides.items()},
-                       {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in self.sides.items()},
-                       len(self.pairs), self.resamples, self.seed,
-                       why_none=f"above {FULL_MATRIX_PAIRS:,} pairs the similarity matrix is not kept")
+        return measure_sides(self.sides, len(self.pairs), self.resamples, self.seed)
 
     def without_vectors(self) -> "Comparison":
         lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
@@ -123,6 +120,13 @@ class Comparison:
         return cls(tuple(make_pairs(data["pairs"], max_pairs=None)),
                    {name: SideResult.from_json(r) for name, r in data["results"].items()},
                    settings.get("resamples", RESAMPLES), settings.get("seed", SEED))
+
+
+def measure_sides(sides: dict[str, SideResult], n: int, resamples: int = RESAMPLES, seed: int = SEED) -> Uncertainty:
+    """The bootstrap of sides scored on the same n pairs (`analysis.intervals.measure`)."""
+    return measure({name: side.similarity for name, side in sides.items()},
+                   {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()}, n, resamples,
+                   seed, why_none=f"above {FULL_MATRIX_PAIRS:,} pairs the similarity matrix is not kept")
 
 
 def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = None, options: Options | None = None,

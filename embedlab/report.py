@@ -50,6 +50,22 @@ def more_pairs(d: Difference, n: int) -> str:
     return f"about {need:,} pairs would likely show it if it held" if need else "add pairs"
 
 
+def change_words(u: Uncertainty, before: str, after: str, metric: str = "auc") -> str:
+    """`AUC 0.617 [0.333, 0.889] -> 0.922 [0.778, 1.000]` and whether the change is clear, e.g. on
+    held-out pairs before and after a fine-tune (paired: the same pairs)."""
+    values = [u.points[side][METRIC_NAMES.index(metric)] for side in (before, after)]
+    words = (f"{METRIC_LABELS[metric]} {with_interval(u, before, metric, values[0])} -> "
+             f"{with_interval(u, after, metric, values[1])}")
+    d = u.difference(after, before, metric)
+    if d is None:
+        return f"{words} ({u.reason(after) or u.reason(before)})"
+    if d.identical:
+        return f"{words} (no difference)"
+    if d.clear() == 0:
+        return f"{words} (no clear difference on these {u.pairs} pairs: {difference_words(d)}; {more_pairs(d, u.pairs)})"
+    return f"{words} (clearly {'higher' if d.clear() > 0 else 'lower'}: {difference_words(d)})"
+
+
 def _name(side: SideResult) -> str:
     return f"{side.model} ({side.method})"
 

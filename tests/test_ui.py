@@ -106,12 +106,11 @@ def test_devices_start_with_auto_and_include_cpu():
 
 
 # words and tables ---------------------------------------------------------------------------------
-def test_metrics_table_marks_the_better_side_and_escapes_names():
+def test_metrics_table_escapes_names_and_marks_nothing_on_two_pairs():
+    """Two pairs say nothing for sure (no interval): no value is marked better (see test_report for marks)."""
     html = views.metrics_html(fake_result(models=("<b>gpt</b>", "embedder")))
     assert "<b>gpt</b>" not in html and "&lt;b&gt;gpt&lt;/b&gt;" in html
-    assert html.count("class='best'") == 4  # top-1, MRR, AUC and margin all go to the embedder
-    auc_row = next(row for row in html.split("<tr>") if ">AUC<" in row)
-    assert auc_row.index("<td>") < auc_row.index("class='best'")  # base first, embed marked
+    assert "class='best'" not in html and "No intervals: an interval needs at least 5 pairs" in html
 
 
 def test_a_tie_marks_nothing():
