@@ -79,3 +79,20 @@ def test_above_the_matrix_limit_the_json_says_why_there_is_no_interval(tmp_path)
                                sides=[SideSpec(f"vectors:{save(tmp_path / 'v.npz', n, dim=6)}", name="v")])
     intervals = result.to_json()["results"]["v"]["intervals"]
     assert intervals["auc"] is None and "similarity matrix is not kept" in intervals["none"]
+
+
+def test_the_forest_plot_draws_each_sides_auc_and_interval(tmp_path):
+    from embedlab.dashboard import figures
+
+    pairs = [Pair(f"q{i}", f"a{i}") for i in range(12)]
+    result = session().compare(pairs, sides=[SideSpec(f"vectors:{save(tmp_path / 'a.npz', 12)}", name="a"),
+                                             SideSpec(f"vectors:{save(tmp_path / 'b.npz', 12, noise=4.0)}", name="b")])
+    trace = figures.interval_forest(result).data[0]
+    names = result.ranking()
+    assert list(trace.x) == [result.sides[n].metrics.auc for n in names]
+    for k, name in enumerate(names):
+        low, high = result.uncertainty.interval(name, "auc")
+        assert trace.x[k] - trace.error_x.arrayminus[k] == pytest.approx(low)
+        assert trace.x[k] + trace.error_x.array[k] == pytest.approx(high)
+    few = session().compare(pairs[:3], sides=[SideSpec(f"vectors:{save(tmp_path / 'c.npz', 3)}", name="c")])
+    assert "no interval: an interval needs at least 5 pairs" in figures.interval_forest(few).data[0].text[0]

@@ -217,8 +217,8 @@ def test_compare_fills_every_output(compared):
     from embedlab.dashboard.handlers import SIDE_SLOTS
 
     _, (state, verdict, metrics, caption, *rest) = compared
-    heatmaps, (distributions,), projections, (files, results, zoom) = (
-        rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 1], rest[SIDE_SLOTS + 1:2 * SIDE_SLOTS + 1], rest[2 * SIDE_SLOTS + 1:])
+    heatmaps, (distributions, forest), projections, (files, results, zoom) = (
+        rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 2], rest[SIDE_SLOTS + 2:2 * SIDE_SLOTS + 2], rest[2 * SIDE_SLOTS + 2:])
     result = state["comparison"]
     assert [r.model for r in result.sides.values()] == list(OFFLINE)
     assert result.sides["base"].similarity.shape == (3, 3)
@@ -230,7 +230,8 @@ def test_compare_fills_every_output(compared):
     assert len(distributions.data) == 4 and [len(slot["value"].data) for slot in projections[:2]] == [3, 3]
     for side in ("base", "embed"):
         assert state["projections"][side][0].shape == (6, 2)
-    assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "json"]
+    assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "csv", "json"]  # results, intervals, JSON
+    assert len(forest.data[0].x) == 2  # the AUC of each side (3 pairs: no whiskers, the hover says why)
     assert results.visible is True and zoom.visible is False  # the zoom control is for large sets only
 
 
