@@ -39,7 +39,7 @@ class Difference:
 
     @property
     def identical(self) -> bool:
-        """A and B agree on every resample: no difference at all (identical sides, or both perfect)."""
+        """No difference at all: 0 on the pairs and an interval of [0, 0] (identical sides, both perfect)."""
         return self.value == 0.0 and self.low == 0.0 and self.high == 0.0
 
     def clear(self) -> int:
