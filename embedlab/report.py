@@ -105,26 +105,29 @@ def verdict(comparison: Comparison) -> str:
     ranking = comparison.ranking()
     first, second = ranking[:2]
     many = len(sides) > 2
+    if many:
+        parts = f"{len(sides)} sides"
     auc = (f"AUC {with_interval(u, first, 'auc', sides[first].metrics.auc, 2)} vs "
            f"{with_interval(u, second, 'auc', sides[second].metrics.auc, 2)}")
-    if many:
-        parts, auc = f"{len(sides)} sides", f"{auc} for the next, {_name(sides[second])}"
+    both = f"{'the first two, ' if many else ''}{_name(sides[first])} and {_name(sides[second])}"
     outcome, metric, d = decide(u, first, second)
     if outcome is None:
         why = u.reason(first) or u.reason(second) or "the sides cannot be compared"
         return f"{parts}: no verdict on these {n} pairs ({auc}): {why}."
-    if d is not None and d.identical:
-        return f"{parts}: no difference between {'the first two' if many else 'them'} on these {n} pairs ({auc})."
+    if d.identical:
+        return f"{parts}: no difference between {both} on these {n} pairs ({auc})."
     if outcome == 0:
-        return (f"{parts}: no clear difference in {METRIC_LABELS[metric]} on these {n} pairs ({auc}; "
+        return (f"{parts}: no clear difference in {METRIC_LABELS[metric]} between {both} on these {n} pairs ({auc}; "
                 f"{difference_words(d)}); {more_pairs(d, n)}.")
-    winner = first if outcome == 1 else second
+    winner, other = (first, second) if outcome == 1 else (second, first)
     d = d if outcome == 1 else d.negated()
-    if many and not all(decide(u, winner, other)[0] == 1 for other in ranking if other != winner):
-        return (f"{parts}: {_name(sides[winner])} is clearly ahead of {_name(sides[second])} but not of every "
-                f"side ({auc}; {difference_words(d)}).{_gap(comparison)}")
+    gap = _gap(comparison) if many else ""
+    if many and not all(decide(u, winner, o)[0] == 1 for o in ranking if o != winner):
+        return (f"{parts}: {_name(sides[winner])} is clearly ahead of {_name(sides[other])} but not of every other "
+                f"side ({auc}; {METRIC_LABELS[metric]} {difference_words(d)}).{gap}")
     return (f"{parts}: {_name(sides[winner])} tells matching pairs apart {'the best' if many else 'better'} "
-            f"({auc}; {METRIC_LABELS[metric]} {difference_words(d)}).{_gap(comparison) if many else ''}")
+            f"({auc}{f' for the next, {_name(sides[other])}' if many else ''}; {METRIC_LABELS[metric]} "
+            f"{difference_words(d)}).{gap}")
 
 
 def table(comparison: Comparison) -> str:

@@ -52,13 +52,14 @@ def test_no_clear_difference_says_so_with_the_pairs_that_would_show_it():
     d = c.uncertainty.difference("embed", "base", "auc")
     assert d.low < 0 < d.high  # the point AUCs differ, the interval holds 0
     words = verdict(c)
-    assert "no clear difference in AUC on these 8 pairs" in words and "better" not in words
+    assert "no clear difference in AUC between model-embed (m) and model-base (m) on these 8 pairs" in words
+    assert "better" not in words
     assert f"about {d.pairs_to_show(8):,} pairs would likely show it if it held" in words
 
 
 def test_identical_sides_are_no_difference():
     s = matrix(10, 1.0)
-    assert "no difference between them on these 10 pairs" in verdict(comparison(s, s.copy()))
+    assert "no difference between model-base (m) and model-embed (m) on these 10 pairs" in verdict(comparison(s, s.copy()))
 
 
 def test_two_pairs_crown_no_side():
@@ -101,6 +102,7 @@ def test_with_many_sides_the_best_must_be_clear_of_every_other():
     s = matrix(40, 2.0, seed=1)
     c = comparison(matrix(40, 0.3), s, s.copy())  # two equal leaders: neither is the best
     words = verdict(c)
-    assert "3 sides: no difference between the first two" in words and "the best" not in words
+    assert "3 sides: no difference between the first two, model-embed (m) and model-third (m) on" in words
+    assert "the best" not in words
     c = comparison(matrix(40, 0.3), matrix(40, 3.0, seed=1), matrix(40, 0.5, seed=2))
     assert "model-embed (m) tells matching pairs apart the best" in verdict(c)
