@@ -86,7 +86,7 @@ def _gap(comparison: Comparison) -> str:
         return ""
     g, e = gpts[0], embedders[0]
     d = comparison.uncertainty.difference(e, g, "auc")
-    behind = f"{d.value:.2f} [{d.low:.2f}, {d.high:.2f}]" if d else number(sides[e].metrics.auc - sides[g].metrics.auc)
+    behind = f"{d.value:.3f} [{d.low:.3f}, {d.high:.3f}]" if d else number(sides[e].metrics.auc - sides[g].metrics.auc, 3)
     return (f" The best training-free GPT method, {_name(sides[g])}, is {behind} AUC and "
             f"{number(sides[e].metrics.margin - sides[g].metrics.margin, 3)} margin behind the best embedding "
             f"model, {_name(sides[e])}.")
@@ -116,12 +116,12 @@ def verdict(comparison: Comparison) -> str:
         return f"{parts}: no verdict on these {n} pairs ({auc}): {why}."
     if d.identical:
         return f"{parts}: no difference between {both} on these {n} pairs ({auc})."
+    gap = _gap(comparison) if many else ""
     if outcome == 0:
         return (f"{parts}: no clear difference in {METRIC_LABELS[metric]} between {both} on these {n} pairs ({auc}; "
-                f"{difference_words(d)}); {more_pairs(d, n)}.")
+                f"{difference_words(d)}); {more_pairs(d, n)}.{gap}")
     winner, other = (first, second) if outcome == 1 else (second, first)
     d = d if outcome == 1 else d.negated()
-    gap = _gap(comparison) if many else ""
     if many and not all(decide(u, winner, o)[0] == 1 for o in ranking if o != winner):
         return (f"{parts}: {_name(sides[winner])} is clearly ahead of {_name(sides[other])} but not of every other "
                 f"side ({auc}; {METRIC_LABELS[metric]} {difference_words(d)}).{gap}")
