@@ -82,7 +82,8 @@ class Uncertainty:
     def method(self) -> str:
         return (f"percentile bootstrap over pairs, {self.resamples} resamples, seed {self.seed}, {self.level:.0%} "
                 "intervals; a question meeting another copy of its own answer is neither matching nor non-matching; "
-                "paired differences from the same resamples, two-sided paired-bootstrap p-value")
+                "top-1 and MRR rank each drawn question among all the set's answers; paired differences from the "
+                "same resamples, two-sided paired-bootstrap p-value")
 
     def interval(self, side: str, metric: str) -> tuple[float, float] | None:
         if side not in self.draws:
@@ -138,8 +139,7 @@ def measure(similarities: Mapping[str, np.ndarray | None], points: Mapping[str, 
     missing: dict[str, str] = {}
     draws: dict[str, np.ndarray] = {}
     if n < MIN_PAIRS:
-        why = (f"an interval needs at least {MIN_PAIRS} pairs (with fewer, almost every resample is the set "
-               "itself or has no non-matching pairs); add pairs")
+        why = f"an interval needs at least {MIN_PAIRS} pairs; add pairs"  # why: the module docstring
         missing = {name: why for name in similarities}
     else:
         unit = units_of(n, seed)

@@ -267,9 +267,10 @@ class Dashboard:
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None
         state = view_state(comparison)
+        shown = state["comparison"]  # one object, so its bootstrap runs once for the words, figures and files
         figs = page_figures(state)
-        files = exports.write_results(state["comparison"], exports.new_folder())
-        return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["caption"],
+        files = exports.write_results(shown, exports.new_folder())
+        return (state, views.verdict_html(shown), views.metrics_html(shown), figs["caption"],
                 *slots(figs["heatmaps"]), figs["distributions"], figs["forest"], *slots(figs["projections"]),
                 [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=overview.is_large(comparison)))
 
