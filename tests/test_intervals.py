@@ -177,3 +177,12 @@ def test_the_95_interval_covers_a_known_auc_in_93_to_97_percent_of_400_trials():
     share = covered / trials
     print(f"\ncoverage of the 95% AUC interval: {share:.3f} ({covered}/{trials}), true AUC {truth:.4f}")
     assert 0.93 <= share <= 0.97
+
+
+def test_where_both_aucs_are_perfect_in_every_resample_the_margin_decides():
+    rng = np.random.default_rng(5)
+    off = 0.1 * rng.random((12, 12))
+    u = uncertainty({"wide": off + 2.0 * np.eye(12), "narrow": off + 1.0 * np.eye(12)})
+    assert u.difference("wide", "narrow", "auc").identical
+    outcome, metric, d = decide(u, "wide", "narrow")
+    assert (outcome, metric) == (1, "margin") and d.low > 0
