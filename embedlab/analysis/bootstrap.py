@@ -12,8 +12,8 @@ non-matching cells: its AUC, mean non-matching and margin are NaN.
 Top-1 and MRR resample the questions, each keeping its rank among all n answers of the set (the
 answers are the corpus a question is ranked in). Ranking a question among the resampled answers
 instead would rank it among only about 63% distinct rivals, each counted several times, and that
-lifts top-1 in every resample: on 300 synthetic pairs the interval of such a top-1 of 0.097 was
-[0.087, 0.163], its own value at the bottom edge.
+lifts top-1: on 300 synthetic pairs the interval of such a top-1 of 0.097 was [0.087, 0.163], its
+own value at the bottom edge.
 
 Large sets: above EXACT_PAIRS, the pairs are cut by a seeded shuffle into BLOCKS blocks and blocks are
 drawn instead of pairs (the same stream, with n = BLOCKS); every formula is the same with each pair
