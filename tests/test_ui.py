@@ -149,7 +149,8 @@ def test_csv_has_a_row_per_model_question_and_answer():
 
 def test_results_files_hold_the_cli_json(tmp_path):
     result = fake_result()
-    json_path, csv_path = exports.write_results(result, tmp_path)
+    json_path, csv_path, intervals_path = exports.write_results(result, tmp_path)
+    assert intervals_path.read_text().startswith(",".join(exports.INTERVAL_COLUMNS))  # see test_intervals_output
     assert json.loads(json_path.read_text()) == result.to_json()
     assert Comparison.from_json(result.to_json()).to_json() == result.to_json()
     assert csv_path.read_text().startswith(",".join(exports.CSV_COLUMNS))
