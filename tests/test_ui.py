@@ -302,7 +302,10 @@ def test_loading_files(dashboard, tmp_path):
 @pytest.mark.slow
 def test_compare_json_returns_the_cli_schema(dashboard):
     result = dashboard.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
-    assert set(result) == {"pairs", "sides", "results"} and result["sides"] == ["base", "embed"]  # the CLI's schema
+    assert set(result) == {"pairs", "sides", "bootstrap", "results"}  # the CLI's schema
+    assert result["sides"] == ["base", "embed"]
+    assert result["results"]["base"]["intervals"]["auc"] is None  # one pair: no interval, and why
+    assert "at least 5 pairs" in result["results"]["base"]["intervals"]["none"]
     assert result["results"]["embed"]["method"] == "native" and result["results"]["base"]["method"] == "logits"
     assert np.asarray(result["results"]["base"]["similarity"]).shape == (1, 1)
 
