@@ -52,6 +52,7 @@ table.metrics th, table.metrics td {border-bottom: 1px solid var(--border-color-
   text-align: right;}
 table.metrics th[scope=row], table.metrics thead th:first-child {text-align: left;}
 table.metrics td.best {color: var(--color-accent);}
+table.metrics .ci {display: block; font-size: 0.78rem; opacity: 0.75; white-space: nowrap;}
 table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400; font-size: 0.85rem;}
 /* one plot per side (heatmaps, PCA maps): side by side while each gets 440 px, else one per row */
 .gradio-container .row.side-grid {display: grid; gap: var(--layout-gap);
@@ -231,6 +232,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
         with gr.Row(equal_height=False, elem_id="scores"):
             metrics = gr.HTML(elem_id="metrics")
             distributions = gr.Plot(label="Score distributions", elem_id="distributions")
+        forest = gr.Plot(label="AUC with 95% intervals", elem_id="forest")
         gr.HTML(f"<p class='caption'><b>PCA projection.</b> {PROJECTION_TITLE}. Tap or hover a point for its text.</p>")
         with gr.Row(elem_id="projections", elem_classes=["side-grid"]):
             projections = [gr.Plot(show_label=False, visible=False, elem_id=f"projection-{i}",
@@ -298,7 +300,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
                chat_template, max_length, device, shown, *side_fields],
-              [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, *projections, downloads, results,
+              [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, forest, *projections, downloads, results,
                zoom_row],
               api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict
               ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.pairs import Pair, read_pairs
+from embedlab.report import change_words
 from embedlab.tuning import TuneConfig, tune
 
 from .timing import item
@@ -82,7 +83,8 @@ def tuned(base: str, pairs: list[Pair], config: TuneConfig) -> dict:
     return {"before_auc": round(b.auc, 3), "after_auc": round(a.auc, 3), "before_top1": round(b.top1, 3),
             "after_top1": round(a.top1, 3), "steps": result.steps, "seconds": round(result.seconds, 1),
             "prepare_seconds": result.info["prepare_seconds"], "final_loss": round(result.losses[-1], 4),
-            "heldout": len(result.split.heldout), "trained": result.info["trained"]}
+            "heldout": len(result.split.heldout), "trained": result.info["trained"],
+            "auc_change": change_words(result.uncertainty, "before", "after")}
 
 
 def run(base: str, repeats: int, minutes: float = 2.0, steps: int | None = None, config: TuneConfig | None = None,
@@ -103,8 +105,8 @@ def run(base: str, repeats: int, minutes: float = 2.0, steps: int | None = None,
     if len(runs) > 1:
         checks["qa_after_auc_by_seed"] = ",".join(str(r["after_auc"]) for r in runs)
         checks["qa_after_top1_by_seed"] = ",".join(str(r["after_top1"]) for r in runs)
-    note = (f"held-out AUC {first['before_auc']} -> {first['after_auc']}, top-1 {first['before_top1']} -> "
-            f"{first['after_top1']} in {first['seconds']} s")
+    note = (f"held-out {first['auc_change']}, top-1 {first['before_top1']} -> {first['after_top1']} in "
+            f"{first['seconds']} s")
     for method, long in longs.items():
         note += (f"; long answers ({method}) AUC {long['before_auc']} -> {long['after_auc']}, top-1 "
                  f"{long['before_top1']} -> {long['after_top1']} in {long['seconds']} s")

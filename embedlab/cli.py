@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 import re
 import sys
 from pathlib import Path
 
+from .analysis.intervals import RESAMPLES, SEED
 from .backends.remote import KEY_VARIABLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
@@ -85,6 +87,7 @@ def cmd_compare(args) -> int:
     result = session.compare(pairs, SideSpec(args.base or "", args.base_method, options),
                              SideSpec(args.embed or "", args.embed_method, options), progress=_progress,
                              sides=chosen_sides(args, options, session))
+    result = replace(result, resamples=args.resamples, seed=args.bootstrap_seed)
     print(table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
@@ -132,7 +135,6 @@ def cmd_tune(args) -> int:
                         lora_rank=args.lora_rank, max_length=args.max_length)
     config.check()  # bad settings, too few or repeated pairs fail here, before torch is imported
     split_pairs(pairs, config.holdout, config.seed)
-    from .metrics import METRIC_LABELS, METRIC_NAMES
     from .tuning.lab import tune
 
     def progress(step: int, loss: float, elapsed: float) -> None:
@@ -144,15 +146,43 @@ def cmd_tune(args) -> int:
                   overwrite=args.overwrite, allow_hub=allow_hub, allow_paths=allow_paths)
     print(f"{len(result.split.heldout)} held-out pairs, {result.steps} steps in {result.seconds:.1f} s "
           f"(method {result.method}): {result.model} -> {result.out}")
-    print(f"{'':20} {'before':>8} {'after':>8}")
-    for metric in METRIC_NAMES:
-        print(f"{METRIC_LABELS[metric]:20} {result.before.metrics[metric]:8.3f} {result.after.metrics[metric]:8.3f}")
+    print(tune_table(result.uncertainty))
     if result.caveat():
         print(result.caveat())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"[embedlab] wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def resamples(text: str) -> int:
+    value = int(text)
+    if value < 100:
+        raise argparse.ArgumentTypeError(f"{value}: use at least 100 resamples (the default is {RESAMPLES})")
+    return value
+
+
+def add_bootstrap_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resamples", type=resamples, default=RESAMPLES,
+                   help="bootstrap resamples behind each 95%% interval and paired difference (default %(default)s)")
+    p.add_argument("--bootstrap-seed", type=int, default=SEED,
+                   help="the bootstrap's seed (default %(default)s)")
+
+
+def tune_table(u) -> str:
+    """Held-out metrics before and after a fine-tune, each with its interval, and the paired change."""
+    from .metrics import METRIC_LABELS, METRIC_NAMES
+    from .report import difference_words, interval_note, with_interval
+
+    rows = [("", "before", "after", "after - before")]
+    for k, metric in enumerate(METRIC_NAMES):
+        d = u.difference("after", "before", metric)
+        rows.append((METRIC_LABELS[metric], with_interval(u, "before", metric, u.points["before"][k]),
+                     with_interval(u, "after", metric, u.points["after"][k]),
+                     difference_words(d).removeprefix("difference ") if d else ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join([*lines, interval_note(u)])
 
 
 def parser() -> argparse.ArgumentParser:
@@ -188,6 +218,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--fast", action="store_true",
                    help="int8 fast mode on x86 CPUs: 1.35-1.8x faster by CPU (see docs/performance.md), vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
+    add_bootstrap_options(c)
     c.add_argument("--json", metavar="OUT", help="also write the full result as JSON (the similarity matrix up to "
                    f"{FULL_MATRIX_PAIRS:,} pairs; above that each question's top {TOP_K} answers)")
     c.add_argument("--matrix", metavar="OUT.npy", help="also write each side's question x answer cosine matrix "

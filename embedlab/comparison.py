@@ -16,17 +16,19 @@ the JSON gives each question's top answers instead of the matrix. A side given a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
 
+from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure
 from .backends import Backend
 from .backends.vectors import METHOD as VECTORS_METHOD, VectorsBackend
 from .cache import EmbeddingCache
 from .embedding import Embedded, Progress, embed, embed_many, resolve
 from .errors import VectorsError
 from .methods import Role
-from .metrics import Metrics, cos_sim, rank, score
+from .metrics import METRIC_NAMES, Metrics, cos_sim, rank, score
 from .metrics_blocks import BlockSummary, score_blocks
 from .pairs import Pair, check_count, make_pairs
 from .prompts import Options
@@ -103,9 +105,11 @@ def _tuned_from_json(data: dict) -> dict:
 class Comparison:
     pairs: tuple[Pair, ...]
     sides: dict[str, SideResult]  # in the order they were given
+    resamples: int = RESAMPLES  # of the bootstrap behind `uncertainty`
+    seed: int = SEED
 
     def ranking(self) -> list[str]:
-        """Side names, best first (see `metrics.rank`)."""
+        """Side names by their AUC and margin, highest first (see `metrics.rank`)."""
         return rank({name: side.metrics for name, side in self.sides.items()})
 
     @property
@@ -113,19 +117,45 @@ class Comparison:
         """Pairs left out of every side's `metrics`: those some tuned side trained on (`tuned.held_out`)."""
         return tuple(sorted(set().union(*(s.seen_in_training or () for s in self.sides.values()))))
 
+    @cached_property
+    def uncertainty(self) -> Uncertainty:
+        """Every side's intervals and every two sides' paired differences (`analysis.intervals`), once, on the
+        pairs the metrics are on (those no tuned side has seen, see `excluded`)."""
+        return measure_sides(self.sides, len(self.pairs), self.resamples, self.seed, excluded=self.excluded)
+
     def without_vectors(self) -> "Comparison":
-        return Comparison(self.pairs, {name: replace(side, vectors=None) for name, side in self.sides.items()})
+        lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
+        if "uncertainty" in self.__dict__:  # measured already: the lighter copy keeps it
+            lighter.__dict__["uncertainty"] = self.uncertainty
+        return lighter
 
     def to_json(self) -> dict:
-        """{"pairs": [{"question", "answer"}...], "sides": [name...], "results": {name: R}}: the CLI's --json schema."""
-        return {"pairs": [p.as_dict() for p in self.pairs], "sides": list(self.sides),
-                "results": {name: side.to_json() for name, side in self.sides.items()},
+        """{"pairs": [{"question", "answer"}...], "sides": [name...], "bootstrap": {method, seed, resamples...},
+        "results": {name: R}}, each R with its "intervals" and "differences": the CLI's --json schema; with a
+        tuned side also "excluded_pairs" and "scored_on" (`tuned.py`)."""
+        u = self.uncertainty
+        return {"pairs": [p.as_dict() for p in self.pairs], "sides": list(self.sides), "bootstrap": u.settings(),
+                "results": {name: {**side.to_json(), **u.side_json(name)} for name, side in self.sides.items()},
                 "excluded_pairs": list(self.excluded), "scored_on": scored_on(self)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Comparison":
+        settings = data.get("bootstrap") or {}
         return cls(tuple(make_pairs(data["pairs"], max_pairs=None)),
-                   {name: SideResult.from_json(r) for name, r in data["results"].items()})
+                   {name: SideResult.from_json(r) for name, r in data["results"].items()},
+                   settings.get("resamples", RESAMPLES), settings.get("seed", SEED))
+
+
+def measure_sides(sides: dict[str, SideResult], n: int, resamples: int = RESAMPLES, seed: int = SEED,
+                  excluded: Sequence[int] = ()) -> Uncertainty:
+    """The bootstrap of sides scored on the same n pairs (`analysis.intervals.measure`), less the pairs
+    `excluded` from their metrics (a tuned side's training pairs, `tuned.held_out`)."""
+    keep = np.setdiff1d(np.arange(n), np.asarray(excluded, dtype=np.int64))
+    similarities = {name: None if side.similarity is None else side.similarity[np.ix_(keep, keep)]
+                    for name, side in sides.items()}
+    return measure(similarities, {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()},
+                   len(keep), resamples, seed,
+                   why_none=f"above {FULL_MATRIX_PAIRS:,} pairs the similarity matrix is not kept")
 
 
 def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = None, options: Options | None = None,

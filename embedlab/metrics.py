@@ -2,9 +2,9 @@
 rule that says which of two scores is better.
 
 `cos_sim(q, a)[i][j]` is the cosine similarity of question i and answer j; the diagonal holds the
-matching pairs. `score()` turns such a matrix into `Metrics`. `better()` and `rank()` are the only
-places that decide "better": the verdict, the table marks and the CLI all read them. Everything here
-is plain NumPy in float64 and knows nothing about models.
+matching pairs. `score()` turns such a matrix into `Metrics`; `rank()` orders sides by their AUC and
+margin (whether a side is clearly better is `analysis.intervals`' decision, from a paired bootstrap).
+Everything here is plain NumPy in float64 and knows nothing about models.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Mapping
 import numpy as np
 
 EPS = 1e-6  # as in the original experiment's torch.nn.functional.cosine_similarity call
-TIE = 0.005  # two values closer than this are a tie: they print the same at two decimals
 
 METRIC_NAMES = ("top1", "mrr", "auc", "mean_pos", "mean_neg", "margin")
 METRIC_LABELS = {
@@ -28,7 +27,7 @@ METRIC_LABELS = {
     "margin": "Margin",
 }
 HIGHER_IS_BETTER = ("top1", "mrr", "auc", "margin")  # the means alone say nothing about separation
-RANK_BY = ("auc", "margin")  # how sides are ordered: AUC, and margin where the AUCs tie
+RANK_BY = ("auc", "margin")  # how sides are ordered: AUC, and margin where the AUCs are equal
 
 
 @dataclass(frozen=True)
@@ -108,44 +107,12 @@ def score(similarity: np.ndarray) -> Metrics:
                    mean_pos=float(pos.mean()), mean_neg=mean_neg, margin=float(pos.mean()) - mean_neg)
 
 
-def better(a: float, b: float, metric: str) -> int | None:
-    """1 where `a` is the better value of `metric`, -1 where `b` is, 0 for a tie (closer than TIE);
-    None where they cannot be compared: either is NaN, or the metric has no better direction."""
-    if metric not in HIGHER_IS_BETTER or math.isnan(a) or math.isnan(b):
-        return None
-    if abs(a - b) < TIE:
-        return 0
-    return 1 if a > b else -1
-
-
-def compare_metrics(a: Metrics, b: Metrics) -> tuple[int | None, str | None]:
-    """Which of two sides tells matching pairs apart better: (1, -1, 0 or None, the metric that decided).
-
-    AUC decides; where the AUCs tie (or cannot be compared), the margin does; where both tie, 0."""
-    outcome = None
-    for metric in RANK_BY:
-        outcome = better(a[metric], b[metric], metric)
-        if outcome:
-            return outcome, metric
-    return outcome, None
-
-
 def rank(metrics: Mapping[str, Metrics]) -> list[str]:
-    """Side names, best first by `compare_metrics` (ties and incomparable sides keep their order)."""
-    names = list(metrics)
-    for i in range(1, len(names)):  # insertion sort: a stable order under a comparison that may tie
-        j = i
-        while j > 0 and (compare_metrics(metrics[names[j]], metrics[names[j - 1]])[0] or 0) > 0:
-            names[j - 1], names[j] = names[j], names[j - 1]
-            j -= 1
-    return names
+    """Side names in order of their point estimates: AUC, then margin, highest first; NaN last, equal
+    values in the order given. This only orders: whether one side is *clearly* better than another is the
+    paired bootstrap's decision (`analysis.intervals.decide`)."""
 
+    def key(name: str) -> tuple:
+        return tuple(-metrics[name][m] if not math.isnan(metrics[name][m]) else math.inf for m in RANK_BY)
 
-def best_of(values: Mapping[str, float], metric: str) -> set[str]:
-    """The sides to mark as best on `metric`: none where the metric has no direction, a value is NaN,
-    or every side ties; else every side no other side beats."""
-    names = list(values)
-    if len(names) < 2 or any(better(values[n], values[names[0]], metric) is None for n in names):
-        return set()
-    winners = {n for n in names if all(better(values[o], values[n], metric) != 1 for o in names)}
-    return set() if winners == set(names) else winners
+    return sorted(metrics, key=key)

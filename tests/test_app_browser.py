@@ -62,10 +62,12 @@ def test_original_example_compares_side_by_side(page):
     metrics = page.locator("#metrics table.metrics")
     for label in ("Top-1", "MRR", "AUC", "Mean matching", "Mean non-matching", "Margin"):
         assert metrics.get_by_text(label, exact=True).count() == 1
-    assert metrics.locator("td.best").count() >= 1
+    assert metrics.locator("td.best").count() == 0  # 2 pairs have no interval: no side is marked better
+    assert "No intervals: an interval needs at least 5 pairs" in page.locator("#metrics").inner_text()
+    page.locator("#forest .main-svg").first.wait_for()  # the AUC forest plot
     stem = "embedlab-2-pairs-"  # the set, the sides and the time follow (exports.file_stem)
-    for kind in ("json", "csv"):
-        page.locator(f"#downloads a[download^='{stem}'][download*='-base-vs-embed-'][download$='.{kind}']").wait_for()
+    for suffix in (".json", ".csv", "-intervals.csv"):
+        page.locator(f"#downloads a[download^='{stem}'][download*='-base-vs-embed-'][download$='{suffix}']").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-original.png"), full_page=True)
 
 

@@ -7,8 +7,11 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import numpy as np
+
 from test_ui import fake_result
 
+from embedlab.analysis.intervals import measure
 from embedlab.dashboard import exports, tune_section, views
 from embedlab.glossary import METRIC_MEANINGS, meaning
 from embedlab.metrics import METRIC_LABELS, METRIC_NAMES
@@ -38,7 +41,8 @@ def test_export_names_carry_the_set_the_sides_and_the_time(tmp_path):
     other = fake_result(questions=("q1", "another q2"))
     assert exports.file_stem(other, when=0) != stem  # another set, another name
     assert exports.file_stem(result, when=61) == stem[:-6] + "000101"
-    json_path, csv_path = exports.write_results(result, tmp_path)
+    json_path, csv_path, intervals_path = exports.write_results(result, tmp_path)
+    assert intervals_path.name == json_path.stem + "-intervals.csv"
     assert json_path.stem == csv_path.stem and json_path.stem.startswith("embedlab-2-pairs-")
     assert "-base-vs-embed-" in json_path.stem
     weird = fake_result()
@@ -56,9 +60,11 @@ def test_a_loss_near_zero_on_few_pairs_gets_a_caveat():
     assert caveat.startswith("The loss reached ~0 on 24 training pairs") and "one pair more or less moves top-1 by 0.17" in caveat
     assert tune_result([2.0] * 10 + [0.5] * 5).caveat() == ""  # still learning
     assert tune_result([0.01] * 5, train=200, heldout=50).caveat() == ""  # enough held out to tell
-    metrics = SimpleNamespace(auc=0.5, top1=0.5)
-    side = SimpleNamespace(metrics=metrics)
+    side = SimpleNamespace(metrics=SimpleNamespace(auc=0.5, top1=0.5))
     result = tune_result([0.01] * 5)
     result = TuneResult(result.model, result.out, result.method, None, result.split, result.losses, 1.0, side, side, {})
-    assert "learnt them by heart" not in tune_section.summary(result, side)  # the caveat is a line of its own
+    held_out = np.eye(6) + 0.1
+    u = measure(dict.fromkeys(tune_section.SIDE_NAMES, held_out), dict.fromkeys(tune_section.SIDE_NAMES, [0.5] * 6), 6)
+    comparison = SimpleNamespace(sides=dict.fromkeys(tune_section.SIDE_NAMES, side), uncertainty=u)
+    assert "learnt them by heart" not in tune_section.summary(result, comparison)  # the caveat is a line of its own
     assert "Before tuning reads the base GPT with e5, the method it is tuned with" in tune_section.before_note("e5")

@@ -79,6 +79,11 @@ def test_a_tuned_folder_on_its_own_training_set_reports_the_held_out_after_figur
     close(side.metrics, plain_metrics(q[held], a[held]))
     close(side.metrics_all, plain_metrics(q, a))
     assert side.metrics_all.auc != pytest.approx(side.metrics.auc, abs=1e-9)  # they are different figures
+    # the intervals are on the same unseen pairs as the headline figures: the lab's own held-out intervals
+    u, lab = comparison.uncertainty, result.uncertainty
+    assert u.pairs == len(held) == lab.pairs
+    assert u.interval("tuned", "auc") == pytest.approx(lab.interval("after", "auc"), abs=1e-6)
+    assert u.interval("base", "auc") == pytest.approx(lab.interval("before", "auc"), abs=1e-6)
 
 
 def test_the_tuned_side_is_named_not_pathed_and_says_what_it_is_scored_on(tuned):

@@ -220,6 +220,13 @@ def test_cli_tunes_and_writes_json(base, tmp_path):
     assert data["steps"] == 3 == len(data["loss"]) and len(data["split"]["heldout"]) == 6
     assert data["after"]["model"] == f"tuned {base.name} (mean, {data['steps']} steps)" and data["before"]["method"] == "mean"
     assert len(data["after"]["similarity"]) == 6 and set(data["after"]["metrics"]) >= {"auc", "top1"}
+    # the held-out figures with their intervals, and the paired change: what 6 pairs can say
+    assert "after - before" in out.stdout and "[brackets]: 95% interval, 1000 bootstrap resamples" in out.stdout
+    from test_intervals import naive_bootstrap, percentile
+
+    naive = naive_bootstrap(np.asarray(data["after"]["similarity"]), 1000, 0)[:, 3]  # mean matching
+    assert data["after"]["intervals"]["mean_pos"] == pytest.approx(percentile(naive), abs=1e-5)
+    assert set(data["after"]["differences"]["before"]["auc"]) == {"difference", "low", "high", "p"}
 
 
 def test_cli_bad_input_exits_2_with_one_line(base, tmp_path):

@@ -106,12 +106,11 @@ def test_devices_start_with_auto_and_include_cpu():
 
 
 # words and tables ---------------------------------------------------------------------------------
-def test_metrics_table_marks_the_better_side_and_escapes_names():
+def test_metrics_table_escapes_names_and_marks_nothing_on_two_pairs():
+    """Two pairs say nothing for sure (no interval): no value is marked better (see test_report for marks)."""
     html = views.metrics_html(fake_result(models=("<b>gpt</b>", "embedder")))
     assert "<b>gpt</b>" not in html and "&lt;b&gt;gpt&lt;/b&gt;" in html
-    assert html.count("class='best'") == 4  # top-1, MRR, AUC and margin all go to the embedder
-    auc_row = next(row for row in html.split("<tr>") if ">AUC<" in row)
-    assert auc_row.index("<td>") < auc_row.index("class='best'")  # base first, embed marked
+    assert "class='best'" not in html and "No intervals: an interval needs at least 5 pairs" in html
 
 
 def test_a_tie_marks_nothing():
@@ -150,7 +149,8 @@ def test_csv_has_a_row_per_model_question_and_answer():
 
 def test_results_files_hold_the_cli_json(tmp_path):
     result = fake_result()
-    json_path, csv_path = exports.write_results(result, tmp_path)
+    json_path, csv_path, intervals_path = exports.write_results(result, tmp_path)
+    assert intervals_path.read_text().startswith(",".join(exports.INTERVAL_COLUMNS))  # see test_intervals_output
     assert json.loads(json_path.read_text()) == result.to_json()
     assert Comparison.from_json(result.to_json()).to_json() == result.to_json()
     assert csv_path.read_text().startswith(",".join(exports.CSV_COLUMNS))
@@ -219,8 +219,8 @@ def test_compare_fills_every_output(compared):
     from embedlab.dashboard.handlers import SIDE_SLOTS
 
     _, (state, verdict, metrics, caption, *rest) = compared
-    heatmaps, (distributions,), projections, (files, results, zoom) = (
-        rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 1], rest[SIDE_SLOTS + 1:2 * SIDE_SLOTS + 1], rest[2 * SIDE_SLOTS + 1:])
+    heatmaps, (distributions, forest), projections, (files, results, zoom) = (
+        rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 2], rest[SIDE_SLOTS + 2:2 * SIDE_SLOTS + 2], rest[2 * SIDE_SLOTS + 2:])
     result = state["comparison"]
     assert [r.model for r in result.sides.values()] == list(OFFLINE)
     assert result.sides["base"].similarity.shape == (3, 3)
@@ -232,7 +232,8 @@ def test_compare_fills_every_output(compared):
     assert len(distributions.data) == 4 and [len(slot["value"].data) for slot in projections[:2]] == [3, 3]
     for side in ("base", "embed"):
         assert state["projections"][side][0].shape == (6, 2)
-    assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "json"]
+    assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "csv", "json"]  # results, intervals, JSON
+    assert len(forest.data[0].x) == 2  # the AUC of each side (3 pairs: no whiskers, the hover says why)
     assert results.visible is True and zoom.visible is False  # the zoom control is for large sets only
 
 
@@ -302,7 +303,10 @@ def test_loading_files(dashboard, tmp_path):
 @pytest.mark.slow
 def test_compare_json_returns_the_cli_schema(dashboard):
     result = dashboard.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
-    assert set(result) == {"pairs", "sides", "results"} and result["sides"] == ["base", "embed"]  # the CLI's schema
+    assert set(result) == {"pairs", "sides", "bootstrap", "results"}  # the CLI's schema
+    assert result["sides"] == ["base", "embed"]
+    assert result["results"]["base"]["intervals"]["auc"] is None  # one pair: no interval, and why
+    assert "at least 5 pairs" in result["results"]["base"]["intervals"]["none"]
     assert result["results"]["embed"]["method"] == "native" and result["results"]["base"]["method"] == "logits"
     assert np.asarray(result["results"]["base"]["similarity"]).shape == (1, 1)
 

@@ -1,4 +1,5 @@
-"""Exporting a comparison: the result as JSON (the CLI's schema) and CSV, and figures as images.
+"""Exporting a comparison: the result as JSON (the CLI's schema) and CSV, its intervals and paired
+differences as a second CSV, and figures as images.
 
 CSV has one row per model x question x answer (for a large set, per model x question x top answer),
 marked where the side's tuned model trained on the question's or the answer's pair. Text cells that a spreadsheet would run as a formula
@@ -21,7 +22,9 @@ import time
 import uuid
 from pathlib import Path
 
+from ..analysis.intervals import Uncertainty
 from ..comparison import Comparison
+from ..metrics import METRIC_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,28 @@ def to_csv(comparison: Comparison) -> str:
     return out.getvalue()
 
 
+INTERVAL_COLUMNS = ["side", "minus", "metric", "value", "low", "high", "p", "resamples", "seed", "scheme"]
+
+
+def intervals_csv(u: Uncertainty) -> str:
+    """A row per side and metric (its value and 95% interval), then one per two sides and metric (side
+    minus the other, its interval and paired p-value); empty bounds where there is no interval."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(INTERVAL_COLUMNS)
+    tail = [u.resamples, u.seed, u.scheme]
+    for side in u.points:
+        for k, metric in enumerate(METRIC_NAMES):
+            low, high = u.interval(side, metric) or ("", "")
+            writer.writerow([neutralise(side), "", metric, u.points[side][k], low, high, "", *tail])
+    for side in u.points:
+        for other in u.points:
+            for metric in METRIC_NAMES:
+                if other != side and (d := u.difference(side, other, metric)):
+                    writer.writerow([neutralise(side), neutralise(other), metric, d.value, d.low, d.high, d.p, *tail])
+    return out.getvalue()
+
+
 def new_folder() -> Path:
     """A fresh folder for one export; stale ones from earlier visitors are cleared on the way."""
     EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
@@ -102,7 +127,9 @@ def write_results(comparison: Comparison, folder: Path, stem: str | None = None)
     json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
     json_path.write_text(to_json(comparison), encoding="utf-8")
     csv_path.write_text(to_csv(comparison), encoding="utf-8", newline="")
-    return [json_path, csv_path]
+    intervals_path = folder / f"{stem}-intervals.csv"
+    intervals_path.write_text(intervals_csv(comparison.uncertainty), encoding="utf-8", newline="")
+    return [json_path, csv_path, intervals_path]
 
 
 def write_figures(figures: dict, folder: Path, width: int = 1200, stem: str | None = None) -> tuple[list[Path], str]:

@@ -11,6 +11,7 @@ Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains marku
 centred rows, taken through their n x n Gram matrix (whose eigenvectors and eigenvalues are the SVD's
 U and S squared), since a few hundred rows of 49152 numbers make LAPACK's SVD slow on two cores; where
 rows outnumber the numbers in each (a large set's sample of short vectors), through the covariance.
+`interval_forest` draws each side's AUC with its bootstrap interval (a forest plot).
 `loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
 """
 
@@ -231,6 +232,32 @@ def score_distributions(comparison: Comparison) -> go.Figure:
         "xaxis.tickmode": "array", "xaxis.tickvals": [escape(f"{side}: {r.model}") for side, r in names],
         "xaxis.ticktext": [f"{escape(side)}<br>{escape(r.model)}" for side, r in names],
         "legend.y": -0.2})
+
+
+def interval_forest(comparison: Comparison, metric: str = "auc") -> go.Figure:
+    """Each side's `metric` as a point with its 95% interval as whiskers, one row per side in rank order
+    (a forest plot); a side without an interval is a point alone, its hover saying why. For AUC, a
+    dashed line marks chance (0.5)."""
+    u, names = comparison.uncertainty, comparison.ranking()
+    values = [comparison.sides[name].metrics[metric] for name in names]
+    intervals = [u.interval(name, metric) for name in names]
+    low = [v - i[0] if i else 0.0 for v, i in zip(values, intervals)]
+    high = [i[1] - v if i else 0.0 for v, i in zip(values, intervals)]
+    hover = [f"{escape(name)}: {v:.3f} " + (f"[{i[0]:.3f}, {i[1]:.3f}]" if i else f"(no interval: {escape(u.reason(name) or '')})")
+             for name, v, i in zip(names, values, intervals)]
+    labels = [escape(f"{name}: {comparison.sides[name].model}") for name in names]
+    fig = go.Figure(go.Scatter(x=values, y=labels, mode="markers", marker={"size": 10, "color": QUESTION_COLOR},
+                               error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low,
+                                        "thickness": 2, "width": 6}, text=hover, hovertemplate="%{text}<extra></extra>"))
+    if metric == "auc":
+        fig.add_vline(x=0.5, line={"dash": "dash", "color": "#7f7f7f", "width": 1})
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(template=TEMPLATE, height=max(220, 90 + 44 * len(names)), showlegend=False,
+                      xaxis_title=f"{metric.upper() if metric == 'auc' else metric} (95% interval, {u.resamples} "
+                                  f"bootstrap resamples over {u.pairs} pairs)",
+                      title={"text": f"{'AUC' if metric == 'auc' else metric} of each side, with its 95% interval",
+                             **SIDE_TITLE}, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
 
 
 def loss_curve(losses: Sequence[float], title: str = "Training loss (InfoNCE) per step") -> go.Figure:

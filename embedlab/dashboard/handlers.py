@@ -101,10 +101,11 @@ def figures_for(state: dict) -> dict:
     comparison = state["comparison"]
     points, explained = _points(state)
     pca = figures.projection(_shown_pairs(state), points, explained)
+    forest = {"embedlab-auc-intervals": figures.interval_forest(comparison)}
     if overview.is_large(comparison):
-        return {**overview.export_views(comparison), "embedlab-pca": pca}
+        return {**overview.export_views(comparison), "embedlab-pca": pca, **forest}
     return {"embedlab-heatmaps": figures.heatmaps(comparison),
-            "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca}
+            "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca, **forest}
 
 
 def slots(figs: list) -> list[dict]:
@@ -121,18 +122,20 @@ def _caption(text: str) -> str:
 
 def page_figures(state: dict) -> dict:
     """The result figures for the page: one heatmap and one PCA map per side (all heatmaps on one colour
-    scale), the score distributions, and the heatmaps' caption (their shared scale). A large set shows
-    block means, histograms of every score and a PCA map of a sample."""
+    scale), the score distributions, the AUC forest plot, and the heatmaps' caption (their shared
+    scale). A large set shows block means, histograms of every score and a PCA map of a sample."""
     comparison = state["comparison"]
     points, explained = _points(state)
     projections = figures.side_projections(_shown_pairs(state), points, explained)
     if overview.is_large(comparison):
         views = overview.page_views(comparison, len(state["sample"]))
-        return {**views, "caption": _caption(views["caption"]), "projections": projections}
+        return {**views, "caption": _caption(views["caption"]), "projections": projections,
+                "forest": figures.interval_forest(comparison)}
     zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
     return {"heatmaps": figures.side_heatmaps(comparison),
             "caption": _caption(f"{figures.heatmaps_title(zrange)}. Tap or hover a cell for its question and answer."),
-            "distributions": figures.score_distributions(comparison), "projections": projections}
+            "distributions": figures.score_distributions(comparison), "projections": projections,
+            "forest": figures.interval_forest(comparison)}
 
 
 def dashboard_session() -> Session:
@@ -261,8 +264,8 @@ class Dashboard:
         each row's sides_form.ROW_FIELDS values). `progress` sits among the positional parameters because
         Gradio only tracks a Progress it finds there (it inserts the tracker at that place in the inputs).
         Returns, in app.py's order of outputs: the new state, the verdict, the metrics table, the heatmaps'
-        caption, SIDE_SLOTS heatmap plot updates (one shown per side), the score distributions, SIDE_SLOTS
-        PCA plot updates, the result files, and the results column made visible."""
+        caption, SIDE_SLOTS heatmap plot updates (one shown per side), the score distributions, the AUC forest
+        plot, SIDE_SLOTS PCA plot updates, the result files, and the results column made visible."""
         try:
             pairs = tables.rows_to_pairs(rows)
             self.settings.check_pairs(pairs)
@@ -279,10 +282,11 @@ class Dashboard:
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None
         state = view_state(comparison)
+        shown = state["comparison"]  # one object, so its bootstrap runs once for the words, figures and files
         figs = page_figures(state)
-        files = exports.write_results(state["comparison"], exports.new_folder())
-        return (state, views.verdict_html(comparison), views.metrics_html(comparison), figs["caption"],
-                *slots(figs["heatmaps"]), figs["distributions"], *slots(figs["projections"]),
+        files = exports.write_results(shown, exports.new_folder())
+        return (state, views.verdict_html(shown), views.metrics_html(shown), figs["caption"],
+                *slots(figs["heatmaps"]), figs["distributions"], figs["forest"], *slots(figs["projections"]),
                 [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=overview.is_large(comparison)))
 
     @staticmethod

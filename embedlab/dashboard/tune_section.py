@@ -28,6 +28,7 @@ import gradio as gr
 from ..comparison import Comparison
 from ..errors import EmbedLabError
 from ..pairs import pairs_from_value
+from ..report import change_words
 from ..session import Session, forget, get_session, register
 from ..sides import SideSpec
 from ..tuning.config import TuneCancelled, TuneConfig
@@ -55,11 +56,14 @@ def progress_html(text: str, done: float | None = None) -> str:
     return f"<div class='tune-status'>{bar}<p class='run-line'>{html.escape(text)}</p></div>"
 
 
-def summary(result, embed_side) -> str:
-    b, a, e = result.before.metrics, result.after.metrics, embed_side.metrics
+def summary(result, comparison: Comparison) -> str:
+    """The run and its held-out AUC before and after, with intervals (`heldout_comparison`'s sides)."""
+    before, after, embed = SIDE_NAMES
+    e = comparison.sides[embed].metrics
     return (f"Done: {result.steps} steps in {result.seconds:.1f} s on {len(result.split.train)} pairs. "
-            f"Held-out ({len(result.split.heldout)} pairs) AUC {b.auc:.3f} → {a.auc:.3f}, top-1 {b.top1:.2f} → "
-            f"{a.top1:.2f} (embedding model: AUC {e.auc:.3f}, top-1 {e.top1:.2f}).")
+            f"Held-out ({len(result.split.heldout)} pairs) {change_words(comparison.uncertainty, before, after)}, "
+            f"top-1 {result.before.metrics.top1:.2f} → {result.after.metrics.top1:.2f} "
+            f"(embedding model: AUC {e.auc:.3f}, top-1 {e.top1:.2f}).")
 
 
 def before_note(method: str) -> str:
@@ -189,7 +193,7 @@ class TuneSection:
         every = list(dict.fromkeys(choices.model_choices("base", self.settings)[0]
                                    + choices.model_choices("embed", self.settings)[0]))
         caveat = f"<p class='caveat'>{html.escape(result.caveat())}</p>" if result.caveat() else ""
-        return (progress_html(summary(result, side), 1.0) + caveat, figures.loss_curve(result.losses),
+        return (progress_html(summary(result, comparison), 1.0) + caveat, figures.loss_curve(result.losses),
                 gr.update(visible=True), f"<p class='caption'><b>Held-out pairs.</b> "
                 f"{html.escape(figures.heatmaps_title(zrange))}. {html.escape(before_note(result.method))}</p>",
                 *figures.side_heatmaps(comparison), views.metrics_html(comparison),

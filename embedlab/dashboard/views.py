@@ -1,28 +1,25 @@
 """The verdict, the run line and the metrics table as escaped HTML, from a `Comparison`.
 
-Which value is best is `metrics.best_of`'s decision and the verdict's words are `report.verdict`'s;
-this module only lays them out. Every text that comes from a person (model names) is escaped.
+Which value is clearly best is `analysis.intervals.best_of`'s decision (a paired bootstrap), each
+number's interval and the verdict's words are `report`'s; this module only lays them out. Every text
+that comes from a person (model names) is escaped.
 """
 
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
+from ..analysis.intervals import best_of
 from ..comparison import Comparison
-from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, TIE, best_of
+from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
 from ..glossary import meaning
-from ..report import verdict
+from ..report import bracket, interval_note, number, verdict
 from ..tuned import scored_on
 
 
 def _e(value: Any) -> str:
     return html.escape(str(value))
-
-
-def _value(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.3f}"
 
 
 def run_line(comparison: Comparison) -> str:
@@ -43,9 +40,10 @@ def verdict_html(comparison: Comparison) -> str:
 
 
 def metrics_html(comparison: Comparison) -> str:
-    """Every side's metrics in one table, a column per side; the best value of each higher-is-better row is
-    bold and marked. With more than two sides it is a leaderboard: columns best first (`metrics.rank`)."""
-    ranking = comparison.ranking()
+    """Every side's metrics in one table, a column per side, each value with its 95% interval; a value
+    clearly better than every other side's (paired bootstrap) is bold and marked. With more than two
+    sides it is a leaderboard: columns by AUC, highest first (`metrics.rank`)."""
+    ranking, u = comparison.ranking(), comparison.uncertainty
     order = ranking if len(ranking) > 2 else list(comparison.sides)
     sides = {name: comparison.sides[name] for name in order}
     place = {name: f"#{ranking.index(name) + 1} " if len(ranking) > 2 else "" for name in sides}
@@ -53,15 +51,17 @@ def metrics_html(comparison: Comparison) -> str:
                    f"<span class='method'>{_e(r.method)}, dim {r.dim}</span></th>" for name, r in sides.items())
     rows = []
     for metric in METRIC_NAMES:
-        best = best_of({name: r.metrics[metric] for name, r in sides.items()}, metric)
-        cells = "".join(f"<td class='best'><b>{_value(r.metrics[metric])}</b> ▲</td>" if name in best
-                        else f"<td>{_value(r.metrics[metric])}</td>" for name, r in sides.items())
+        best = best_of(u, list(sides), metric)
+        value = {name: number(r.metrics[metric], 3) for name, r in sides.items()}
+        cells = "".join(f"<td class='best'><b>{value[name]}</b> ▲ <span class='ci'>{bracket(u, name, metric)}</span></td>"
+                        if name in best else f"<td>{value[name]} <span class='ci'>{bracket(u, name, metric)}</span></td>"
+                        for name in sides)
         rows.append(f"<tr><th scope='row' title='{_e(meaning(metric))}'>{_e(METRIC_LABELS[metric])}</th>"
                     f"{cells}</tr>")
     if comparison.excluded:  # the same metrics on every pair, pairs a tuned side trained on included: labelled
         label = f"all {len(comparison.pairs)} pairs, {len(comparison.excluded)} used in training"
         rows += [f"<tr class='all-pairs'><th scope='row'>{_e(METRIC_LABELS[metric])} ({_e(label)})</th>" + "".join(
-            f"<td>{_value((r.metrics_all or r.metrics)[metric])}</td>" for r in sides.values()) + "</tr>"
+            f"<td>{number((r.metrics_all or r.metrics)[metric], 3)}</td>" for r in sides.values()) + "</tr>"
             for metric in HIGHER_IS_BETTER]
     rows.append("<tr><th scope='row'>Device</th>" + "".join(
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
@@ -69,7 +69,7 @@ def metrics_html(comparison: Comparison) -> str:
         f"<td>{r.seconds:.2f} ({r.cached}/{r.cached + r.computed} cached)</td>" for r in sides.values()) + "</tr>")
     return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
-            f"<p class='note'>▲ better (a difference under {TIE} is a tie); Top-1, MRR, AUC and margin: "
-            "higher is better.</p>"
+            f"<p class='note'>{_e(interval_note(u))} ▲ clearly better than every other side: the 95% interval of "
+            "the paired difference excludes 0. Top-1, MRR, AUC and margin: higher is better.</p>"
             "<details class='note glossary'><summary>What the numbers mean</summary><ul>"
             + "".join(f"<li>{_e(meaning(metric))}</li>" for metric in METRIC_NAMES) + "</ul></details>")

@@ -14,10 +14,12 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Sequence
 
 from ..cache import EmbeddingCache
-from ..comparison import SideResult, compare_side
+from ..analysis.intervals import Uncertainty
+from ..comparison import SideResult, compare_side, measure_sides
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
 from ..sources import inspect
@@ -58,10 +60,18 @@ class TuneResult:
                 f"Only the {n} held-out pairs say how it does on pairs it has not seen, and {n} is few: "
                 f"one pair more or less moves top-1 by {1 / n:.2f}.")
 
+    @cached_property
+    def uncertainty(self) -> Uncertainty:
+        """Intervals on the held-out figures before and after, and the paired difference after - before."""
+        return measure_sides({"before": self.before, "after": self.after}, len(self.split.heldout))
+
     def to_json(self) -> dict:
+        u = self.uncertainty
         return {"model": self.model, "out": self.out, "method": self.method, "split": self.split.as_dict(),
                 "loss": [round(x, 6) for x in self.losses], "steps": self.steps, "seconds": round(self.seconds, 3),
-                "config": self.config.as_dict(), "before": self.before.to_json(), "after": self.after.to_json()}
+                "config": self.config.as_dict(), "bootstrap": u.settings(),
+                "before": {**self.before.to_json(), **u.side_json("before")},
+                "after": {**self.after.to_json(), **u.side_json("after")}}
 
 
 def _checked_model(model: str, method: str, allow_hub: bool, allow_paths: bool):

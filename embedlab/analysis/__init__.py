@@ -1,0 +1,1 @@
+"""Analyses of a comparison's numbers beyond the metrics themselves (each in a module of its own)."""
