@@ -12,7 +12,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from embedlab.dashboard import choices
+from embedlab.dashboard import choices, mcp
+from embedlab.dashboard.agent_api import AgentApi
 from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
@@ -148,6 +149,7 @@ FIT_PLOTS = """<script>
 SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrollTo({{top: 0}}); }}"
 
 dashboard = Dashboard()
+agent = AgentApi(dashboard)
 settings = dashboard.settings
 tune = TuneSection(dashboard)
 TUNE_INTRO = ("## Fine-tune\nTrain the base GPT contrastively on most of the pairs in the table, then see the "
@@ -307,6 +309,8 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.status, api_name="status", concurrency_limit=None)
+    gr.api(agent.ask_json, api_name="ask_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(agent.models, api_name="models", concurrency_limit=None)
     # not queued behind another fine-tune: a second visitor is told at once that the server is busy
     tune_start.click(tune.start, [pairs, models["base"][0], models["embed"][0], models["embed"][1], tune_seconds,
                                   tune_holdout, tune_method],
@@ -325,7 +329,9 @@ if __name__ == "__main__":
     if ON_ZEROGPU:  # placed before launch, on the main thread, as ZeroGPU documents (see zerogpu.py)
         dashboard.warm_up(startup_models(settings), background=False)
     demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD + FIT_PLOTS,
-                max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True)
+                max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True,
+                mcp_server=mcp.available())
+    mcp.keep_tools(demo)
     if not ON_ZEROGPU:
         dashboard.warm_up(startup_models(settings))  # after the page is served: a restart shows the page at once
     serve(demo)  # Gradio's block_thread; on ZeroGPU the main thread also places models chosen later
