@@ -83,3 +83,30 @@ def test_ask_json_equals_the_question_and_answers_embedded_alone(client, minilm)
     again = client.predict(pairs=PAIRS, question=PAIRS[2]["question"], sides=sides, api_name="/ask_json")
     assert again["intended"] == 2 and again["sides"]["minilm"]["cached"] is True
     assert again["sides"]["minilm"]["intended_rank"] == 1
+
+
+@pytest.fixture(scope="module")
+def hosted_app(session_cache_dir, tmp_path_factory):
+    from apphelpers import running_app
+
+    with running_app(session_cache_dir, tmp_path_factory.mktemp("hosted-mcp"),
+                     extra_env={"EMBEDLAB_HOSTED": "1", "EMBEDLAB_MAX_TEXT_CHARS": "60"}) as url:
+        yield url
+
+
+def test_hosted_limits_and_allowed_models_apply_to_mcp_calls(hosted_app, tmp_path):
+    folder = str(tmp_path)  # a folder on the server: a model a visitor may not name in hosted mode
+    short = PAIRS[:1]  # within the 60 characters
+    _, (path, sides, long, long_pair, models) = mcp_call(hosted_app, [
+        ("compare_json", {"pairs": short, "base": folder, "base_method": "", "embed": "", "embed_method": ""}),
+        ("compare_many_json", {"pairs": short, "sides": [{"name": "mine", "model": folder}]}),
+        ("ask_json", {"pairs": short, "question": "x" * 61, "sides": ""}),
+        ("compare_json", {"pairs": PAIRS, "base": "", "base_method": "", "embed": "", "embed_method": ""}),
+        ("models", {})])
+    for refused in (path, sides):
+        assert refused.isError and "this deployment only offers these models" in refused.content[0].text
+        assert folder in refused.content[0].text
+    assert long.isError and "the question is 61 characters, over the limit of 60" in long.content[0].text
+    assert long_pair.isError and "pair 2: the answer is 108 characters, over the limit of 60" in long_pair.content[0].text
+    offered = json.loads(models.content[0].text)
+    assert offered["hosted"] is True and offered["limits"]["max_text_chars"] == 60
