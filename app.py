@@ -14,6 +14,7 @@ import gradio as gr
 
 from embedlab.dashboard import choices, mcp
 from embedlab.dashboard.agent_api import AgentApi
+from embedlab.dashboard.ask_section import AskSection
 from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
@@ -52,6 +53,7 @@ table.metrics th, table.metrics td {border-bottom: 1px solid var(--border-color-
   text-align: right;}
 table.metrics th[scope=row], table.metrics thead th:first-child {text-align: left;}
 table.metrics td.best {color: var(--color-accent);}
+#answers table.metrics td:last-child, #answers table.metrics th:last-child {text-align: left;}
 table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400; font-size: 0.85rem;}
 /* one plot per side (heatmaps, PCA maps): side by side while each gets 440 px, else one per row */
 .gradio-container .row.side-grid {display: grid; gap: var(--layout-gap);
@@ -150,6 +152,7 @@ SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrol
 
 dashboard = Dashboard()
 agent = AgentApi(dashboard)
+asking = AskSection(dashboard)
 settings = dashboard.settings
 tune = TuneSection(dashboard)
 TUNE_INTRO = ("## Fine-tune\nTrain the base GPT contrastively on most of the pairs in the table, then see the "
@@ -232,6 +235,11 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
         with gr.Row(equal_height=False, elem_id="scores"):
             metrics = gr.HTML(elem_id="metrics")
             distributions = gr.Plot(label="Score distributions", elem_id="distributions")
+        with gr.Row(elem_id="ask-row"):
+            question = gr.Textbox(label="Ask a question: each side's top 5 answers from the table",
+                                  placeholder="type any question", scale=4, elem_id="ask-question")
+            ask = gr.Button("Ask", size="sm", scale=0, min_width=70, elem_id="ask")
+        answers = gr.HTML(elem_id="answers")
         gr.HTML(f"<p class='caption'><b>PCA projection.</b> {PROJECTION_TITLE}. Tap or hover a point for its text.</p>")
         with gr.Row(elem_id="projections", elem_classes=["side-grid"]):
             projections = [gr.Plot(show_label=False, visible=False, elem_id=f"projection-{i}",
@@ -306,6 +314,8 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     zoom.click(dashboard.zoom, [state, zoom_start, zoom_size], [heatmap_caption, *heatmaps], api_name="zoom",
                concurrency_limit=None)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
+    gr.on([ask.click, question.submit], asking.ask, [state, question], answers, api_name="ask",
+          concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.status, api_name="status", concurrency_limit=None)
