@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from .ask import TOP_ANSWERS, ask
+from .ask import TOP_ANSWERS, ask, check_question
 from .ask_report import answers_table
 from .backends.remote import KEY_VARIABLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
@@ -132,6 +132,7 @@ def write_matrix(vectors, path: Path) -> None:
 
 
 def cmd_ask(args) -> int:
+    check_question(args.question, Settings.from_env().max_text_chars)  # before any model is loaded
     session, comparison = run_compare(args)
     asked = ask(comparison, args.question, session)
     print(answers_table(asked))

@@ -120,3 +120,11 @@ def test_the_command_line_prints_and_writes_the_same_answers(folders, tmp_path, 
     first = written["sides"]["bert"]["answers"][0]
     assert f"{first['cosine']:7.4f}  pair {first['pair'] + 1}" in printed
     assert f"intended answer ranked {written['sides']['bert']['intended_rank']}" in printed
+
+
+def test_the_command_line_refuses_an_empty_question_before_loading_a_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "run_compare", lambda args: pytest.fail("compared before checking the question"))
+    table = tmp_path / "pairs.csv"
+    table.write_text("question,answer\nWhat is GPU?,A chip.\n")
+    assert cli.main(["ask", str(table), "   "]) == 2
+    assert capsys.readouterr().err.strip() == "error: the question is empty; type a question to ask"
