@@ -12,7 +12,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from embedlab.dashboard import choices
+from embedlab.dashboard import choices, mcp
+from embedlab.dashboard.agent_api import AgentApi
+from embedlab.dashboard.ask_section import AskSection
 from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_choices
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
@@ -53,6 +55,7 @@ table.metrics th, table.metrics td {border-bottom: 1px solid var(--border-color-
 table.metrics th[scope=row], table.metrics thead th:first-child {text-align: left;}
 table.metrics td.best {color: var(--color-accent);}
 table.metrics .ci {display: block; font-size: 0.78rem; opacity: 0.75; white-space: nowrap;}
+#answers table.metrics td:last-child, #answers table.metrics th:last-child {text-align: left;}
 table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400; font-size: 0.85rem;}
 /* one plot per side (heatmaps, PCA maps): side by side while each gets 440 px, else one per row */
 .gradio-container .row.side-grid {display: grid; gap: var(--layout-gap);
@@ -150,6 +153,8 @@ FIT_PLOTS = """<script>
 SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrollTo({{top: 0}}); }}"
 
 dashboard = Dashboard()
+agent = AgentApi(dashboard)
+asking = AskSection(dashboard)
 settings = dashboard.settings
 tune = TuneSection(dashboard)
 TUNE_INTRO = ("## Fine-tune\nTrain the base GPT contrastively on most of the pairs in the table, then see the "
@@ -233,6 +238,11 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
             metrics = gr.HTML(elem_id="metrics")
             distributions = gr.Plot(label="Score distributions", elem_id="distributions")
         forest = gr.Plot(label="AUC with 95% intervals", elem_id="forest")
+        with gr.Row(elem_id="ask-row"):
+            question = gr.Textbox(label="Ask a question: each side's top 5 answers from the table",
+                                  placeholder="type any question", scale=4, elem_id="ask-question")
+            ask = gr.Button("Ask", size="sm", scale=0, min_width=70, elem_id="ask")
+        answers = gr.HTML(elem_id="answers")
         gr.HTML(f"<p class='caption'><b>PCA projection.</b> {PROJECTION_TITLE}. Tap or hover a point for its text.</p>")
         with gr.Row(elem_id="projections", elem_classes=["side-grid"]):
             projections = [gr.Plot(show_label=False, visible=False, elem_id=f"projection-{i}",
@@ -307,9 +317,13 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     zoom.click(dashboard.zoom, [state, zoom_start, zoom_size], [heatmap_caption, *heatmaps], api_name="zoom",
                concurrency_limit=None)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
+    gr.on([ask.click, question.submit], asking.ask, [state, question], answers, api_name="ask",
+          concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.status, api_name="status", concurrency_limit=None)
+    gr.api(agent.ask_json, api_name="ask_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(agent.models, api_name="models", concurrency_limit=None)
     # not queued behind another fine-tune: a second visitor is told at once that the server is busy
     tune_start.click(tune.start, [pairs, models["base"][0], models["embed"][0], models["embed"][1], tune_seconds,
                                   tune_holdout, tune_method],
@@ -328,7 +342,9 @@ if __name__ == "__main__":
     if ON_ZEROGPU:  # placed before launch, on the main thread, as ZeroGPU documents (see zerogpu.py)
         dashboard.warm_up(startup_models(settings), background=False)
     demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD + FIT_PLOTS,
-                max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True)
+                max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True,
+                mcp_server=mcp.available())
+    mcp.keep_tools(demo)
     if not ON_ZEROGPU:
         dashboard.warm_up(startup_models(settings))  # after the page is served: a restart shows the page at once
     serve(demo)  # Gradio's block_thread; on ZeroGPU the main thread also places models chosen later

@@ -9,7 +9,8 @@ The Python API in four calls:
     result = embedlab.compare_pairs(pairs, base="smollm2-135m-instruct", embed="all-minilm-l6-v2")
 
 `result` is a `Comparison`: `result.sides["embed"].metrics.auc`, `.similarity`, `.vectors`;
-`result.to_json()` is the command line's JSON output.
+`result.to_json()` is the command line's JSON output. `embedlab.ask_question(result, "A new question?")` gives
+each side's top answers from the table (`.to_json()`).
 
 The names below are imported on first use, so `import embedlab` (and the dashboard's start) does not
 pay for torch and transformers until a model is needed.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
+    "ask": ("Asked",),
     "cache": ("EmbeddingCache",),
     "comparison": ("Comparison", "SideResult", "compare", "compare_side"),
     "embedding": ("Embedded", "embed"),
@@ -34,7 +36,7 @@ _EXPORTS = {
     "sides": ("SideSpec", "MAX_SIDES"),
     "sources": ("ModelInfo",),
 }
-_RENAMED = {"load_model": ("loading", "load"), "inspect_model": ("sources", "inspect")}
+_RENAMED = {"ask_question": ("ask", "ask"), "load_model": ("loading", "load"), "inspect_model": ("sources", "inspect")}
 _WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in names} | _RENAMED
 
 __all__ = list(_WHERE)

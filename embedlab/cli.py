@@ -1,4 +1,5 @@
-"""The command line: `python -m embedlab models` and `python -m embedlab compare PAIRS`.
+"""The command line: `python -m embedlab models`, `python -m embedlab compare PAIRS`, `python -m embedlab
+ask PAIRS QUESTION` and `python -m embedlab tune PAIRS`.
 
 Errors a person can fix print one line and exit with status 2; progress goes to stderr so that
 stdout holds only the table.
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 from .analysis.intervals import RESAMPLES, SEED
+from .ask import TOP_ANSWERS, ask, check_question
+from .ask_report import answers_table
 from .backends.remote import KEY_VARIABLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
@@ -68,7 +71,8 @@ def chosen_sides(args, options: Options, session) -> list[SideSpec] | None:
     return specs
 
 
-def cmd_compare(args) -> int:
+def run_compare(args):
+    """The session and the comparison that `compare`'s arguments (shared by `ask`) describe."""
     from .cache import EmbeddingCache
     from .session import Session
 
@@ -88,6 +92,11 @@ def cmd_compare(args) -> int:
                              SideSpec(args.embed or "", args.embed_method, options), progress=_progress,
                              sides=chosen_sides(args, options, session))
     result = replace(result, resamples=args.resamples, seed=args.bootstrap_seed)
+    return session, result
+
+
+def cmd_compare(args) -> int:
+    _, result = run_compare(args)
     print(table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
@@ -124,6 +133,17 @@ def write_matrix(vectors, path: Path) -> None:
         matrix[start:start + len(block)] = block
     matrix.flush()
     del matrix
+
+
+def cmd_ask(args) -> int:
+    check_question(args.question, Settings.from_env().max_text_chars)  # before any model is loaded
+    session, comparison = run_compare(args)
+    asked = ask(comparison, args.question, session)
+    print(answers_table(asked))
+    if args.json:
+        Path(args.json).write_text(json.dumps(asked.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"[embedlab] wrote {args.json}", file=sys.stderr)
+    return 0
 
 
 def cmd_tune(args) -> int:
@@ -192,7 +212,25 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="compare a base GPT and an embedding model (or any sides) on question/answer pairs",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="The metrics, for each side:\n" + metrics_help())
+    compare_arguments(c)
+    c.add_argument("--json", metavar="OUT", help="also write the full result as JSON (the similarity matrix up to "
+                   f"{FULL_MATRIX_PAIRS:,} pairs; above that each question's top {TOP_K} answers)")
+    c.add_argument("--matrix", metavar="OUT.npy", help="also write each side's question x answer cosine matrix "
+                   "(float32) to OUT.npy, or OUT.SIDE.npy with several sides; any number of pairs")
+    c.set_defaults(run=cmd_compare)
+    a = sub.add_parser("ask", help="ask the pairs a new question: each side's top answers from the table")
+    compare_arguments(a, f"the question; each side embeds it as a query and ranks the table's answers (top {TOP_ANSWERS})")
+    a.add_argument("--json", metavar="OUT", help="also write the answers as JSON")
+    a.set_defaults(run=cmd_ask)
+    tune_arguments(sub)
+    return p
+
+
+def compare_arguments(c: argparse.ArgumentParser, question: str | None = None) -> None:
+    """The pairs (and a question, for `ask`), the sides and how they run: what `compare` and `ask` share."""
     c.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list")
+    if question:
+        c.add_argument("question", help=question)
     c.add_argument("--base", help="base GPT: preset, Hub id, folder, .gguf or vectors:FILE.npz (default: by hardware)")
     c.add_argument("--base-method", choices=list(METHODS), help="default: the model's own default")
     c.add_argument("--embed", help="embedding model: preset, Hub id, folder, .gguf or vectors:FILE.npz (precomputed: "
@@ -219,11 +257,9 @@ def parser() -> argparse.ArgumentParser:
                    help="int8 fast mode on x86 CPUs: 1.35-1.8x faster by CPU (see docs/performance.md), vectors approximate (ranking kept)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
     add_bootstrap_options(c)
-    c.add_argument("--json", metavar="OUT", help="also write the full result as JSON (the similarity matrix up to "
-                   f"{FULL_MATRIX_PAIRS:,} pairs; above that each question's top {TOP_K} answers)")
-    c.add_argument("--matrix", metavar="OUT.npy", help="also write each side's question x answer cosine matrix "
-                   "(float32) to OUT.npy, or OUT.SIDE.npy with several sides; any number of pairs")
-    c.set_defaults(run=cmd_compare)
+
+
+def tune_arguments(sub) -> None:
     d = TuneConfig()
     t = sub.add_parser("tune", help="fine-tune a GPT contrastively on part of the pairs; measure the rest before and after")
     t.add_argument("pairs", help="CSV or TSV with question,answer header; JSONL; or a JSON list (15 pairs or more)")
@@ -246,7 +282,6 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="replace DIR if it holds an earlier tuned model")
     t.add_argument("--json", metavar="OUT", help="also write the result as JSON")
     t.set_defaults(run=cmd_tune)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ a GPU and only embeds: `place` loads the models before it, outside the GPU call 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import threading
 import time
@@ -23,13 +22,13 @@ import numpy as np
 
 from ..backends.vectors import PREFIX, read_vectors
 from ..comparison import Comparison
-from ..sides import MAX_NAME, SideSpec, default_specs, specs_from_value
+from ..sides import MAX_NAME, SideSpec, default_specs
 from ..errors import EmbedLabError
 from ..pairs import read_pairs
 from ..registry import ModelRegistry
 from ..session import Session, get_session
 from ..settings import Settings
-from . import choices, exports, figures, overview, sides_form, tables, views, visitors, zerogpu
+from . import agent_api, choices, exports, figures, overview, sides_form, tables, views, visitors, zerogpu
 from .gpu_errors import words
 from .zerogpu import compare_duration, gpu
 
@@ -319,7 +318,15 @@ class Dashboard:
 
     def compare_json(self, pairs: list[dict] | str, base: str | None = None, base_method: str | None = None,
                      embed: str | None = None, embed_method: str | None = None) -> dict:
-        """Compare a base GPT and an embedding model on question/answer pairs.
+        """Compare a base GPT and an embedding model on question/answer pairs: how well each model's
+        embeddings match every question with its own answer rather than another pair's.
+
+        Each model embeds the questions (as queries) and the answers; the cosine similarity (in [-1, 1])
+        of every question with every answer forms the matrix. Metrics: top1 (share of questions whose own
+        answer scores highest), mrr (mean reciprocal rank), auc (chance a matching pair outscores a
+        non-matching one; 0.5 is chance), mean_pos / mean_neg (mean cosine of matching / other pairs),
+        margin (mean_pos - mean_neg). Limits: the server's max_pairs and max_text_chars (see the models
+        tool); in hosted mode only the presets and allowed models may be named.
 
         Args:
             pairs: a list of {"question", "answer"} objects, or that list as a JSON string
@@ -328,7 +335,8 @@ class Dashboard:
             embed: the embedding model, a preset or model id (empty: the default pair's)
             embed_method: an embedding method valid for the embedding model (empty: the model's default)
         Returns:
-            the command line's JSON result: {"pairs": [...], "results": {"base": ..., "embed": ...}}
+            the command line's JSON result: {"pairs": [...], "results": {"base": ..., "embed": ...}}, each
+            result with "similarity" (the question x answer cosine matrix), "metrics", "model", "method"
         """
         specs = list(default_specs(SideSpec(base or "", base_method or None),
                                    SideSpec(embed or "", embed_method or None)).values())
@@ -339,7 +347,8 @@ class Dashboard:
         return compute(self.session_name, pairs, specs).to_json()
 
     def compare_many_json(self, pairs: list[dict] | str, sides: list[dict] | str) -> dict:
-        """Compare any number of sides (up to 8) on question/answer pairs.
+        """Compare any number of sides (up to 8; each a model and an embedding method) on question/answer
+        pairs, with the same cosine matrix and metrics as compare_json (auc: 0.5 is chance, 1 is perfect).
 
         Args:
             pairs: a list of {"question", "answer"} objects, or that list as a JSON string
@@ -349,10 +358,8 @@ class Dashboard:
             the command line's JSON result: {"pairs": [...], "sides": [names], "results": {name: ...}}
         """
         try:
-            specs = specs_from_value(json.loads(sides) if isinstance(sides, str) else sides)
+            specs = agent_api.specs_from_api(sides)
             self.place(specs)
-        except json.JSONDecodeError as exc:
-            raise gr.Error(f"sides: not valid JSON ({exc.msg})", print_exception=False) from None
         except EmbedLabError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return compute(self.session_name, pairs, specs).to_json()
