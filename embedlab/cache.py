@@ -265,6 +265,29 @@ class EmbeddingCache:
                     "disk_vectors": rows, "disk_bytes": disk, "path": str(self.path) if self.path else None,
                     "disk_error": self.disk_error}
 
+    def read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a query on the disk store; [] where there is none (for `cache_check.py`)."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall() if self._db is not None else []
+
+    def delete(self, keys: list[str]) -> int:
+        """Forget these keys in memory and on disk; how many rows the disk held."""
+        with self._lock:
+            for key in keys:
+                vector = self._memory.pop(key, None)
+                if vector is not None:
+                    self._memory_used -= vector.nbytes
+            if self._db is None or not keys:
+                return 0
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM vectors WHERE key = ?", [(k,) for k in keys])
+            deleted = self._db.total_changes - before
+            self._db.execute("DELETE FROM recipes WHERE id NOT IN (SELECT DISTINCT recipe FROM vectors "
+                             "WHERE recipe IS NOT NULL)")
+            self._db.execute("COMMIT")
+            return deleted
+
     def clear_memory(self) -> None:
         with self._lock:
             self._memory.clear()

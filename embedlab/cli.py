@@ -1,4 +1,4 @@
-"""The command line: `python -m embedlab models` and `python -m embedlab compare PAIRS`.
+"""The command line: `python -m embedlab models`, `compare PAIRS`, `tune PAIRS` and `cache info|verify|clear`.
 
 Errors a person can fix print one line and exit with status 2; progress goes to stderr so that
 stdout holds only the table.
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .backends.remote import KEY_VARIABLE
+from .cache_check import DEFAULT_SAMPLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
 from .methods import DEFAULT_TASK, METHODS
@@ -152,6 +153,23 @@ def cmd_tune(args) -> int:
     return 0
 
 
+def cmd_cache(args) -> int:
+    """Exit status 1 where `verify` found and deleted wrong vectors."""
+    from . import cache_check
+    from .cache import EmbeddingCache
+
+    cache = EmbeddingCache()
+    if args.action == "info":
+        print(cache_check.info(cache))
+    elif args.action == "clear":
+        print(f"deleted {cache_check.clear(cache, args.model):,} vectors" + (f" of {args.model}" if args.model else ""))
+    else:
+        found = cache_check.verify(cache, args.sample)
+        print(cache_check.report(found))
+        return 1 if any(g.wrong for g in found) else 0
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m embedlab", description="Are GPT models good embedders?")
     sub = p.add_subparsers(dest="command", required=True)
@@ -210,6 +228,14 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="replace DIR if it holds an earlier tuned model")
     t.add_argument("--json", metavar="OUT", help="also write the result as JSON")
     t.set_defaults(run=cmd_tune)
+    k = sub.add_parser("cache", help="what the on-disk cache holds, check it against fresh vectors, or empty it")
+    k.add_argument("action", choices=["info", "verify", "clear"], help="info: vectors by model and method; verify: "
+                   "recompute a sample of each model's vectors, delete those off beyond the tolerance (exit 1 if "
+                   "any); clear: delete vectors")
+    k.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N", help="verify: vectors per model and method "
+                   "(0: all; default %(default)s)")
+    k.add_argument("--model", help="clear: only this model's vectors (the name it was loaded by)")
+    k.set_defaults(run=cmd_cache)
     return p
 
 
