@@ -24,6 +24,7 @@ from .methods import Role
 from .pairs import Pair, pairs_from_value
 from .prompts import Options
 from .registry import ModelRegistry
+from .request_bounds import check_request
 from .settings import Settings
 from .sources import ModelInfo, split_remote
 
@@ -81,6 +82,8 @@ class Session:
         if progress and models:
             progress(0, 0, f"loading {', '.join(dict.fromkeys(models))}" + (f" on {device}" if device else ""))
         with self.registry.using(models, device, self.dtype) as loaded:
+            check_request(pairs, [(loaded[spec.model], spec) for name, spec in specs.items() if name not in given],
+                          self.settings.max_request_tokens)
             with self.compute_lock:
                 backends = {name: given.get(name) or loaded[spec.model] for name, spec in specs.items()}
                 return compare(pairs, backends, specs, self.cache, progress)

@@ -16,7 +16,8 @@ GPU for it (a 7B model would exhaust a CPU Space's memory). Remote code is never
 A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
 Fine-tune section) are the one exception to "no paths". Hosted mode also limits the dashboard's fine-
 tunes: EMBEDLAB_MAX_TUNE_SECONDS of training and EMBEDLAB_MAX_TUNE_PAIRS pairs; elsewhere a fine-tune may
-run for the lab's own MAX_MINUTES.
+run for the lab's own MAX_MINUTES. EMBEDLAB_MAX_REQUEST_TOKENS bounds one comparison's work (see
+`request_bounds.py`; MAX_REQUEST_TOKENS in hosted mode, no bound elsewhere).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MAX_TEXT_CHARS = 20_000
 MAX_TUNE_SECONDS = 90  # hosted mode: training time per fine-tune on the dashboard
 MAX_TUNE_PAIRS = 200  # hosted mode: pairs per fine-tune on the dashboard
 LOCAL_MAX_PAIRS = 100_000  # outside hosted mode, where EMBEDLAB_MAX_PAIRS is not set
+MAX_REQUEST_TOKENS = 32_768  # hosted mode: tokens run by local models per comparison (see request_bounds.py)
 
 
 def default_max_pairs(hosted: bool) -> int:
@@ -86,10 +88,13 @@ class Settings:
     max_tune_seconds: int = MAX_TUNE_SECONDS  # hosted mode only
     max_tune_pairs: int = MAX_TUNE_PAIRS  # hosted mode only
     own_models: tuple[str, ...] = field(default_factory=tuple)  # one visitor's fine-tuned folders, allowed when hosted
+    max_request_tokens: int | None = None  # tokens run by local models per comparison; hosted: MAX_REQUEST_TOKENS
 
     def __post_init__(self):
         if self.max_pairs is None:
             object.__setattr__(self, "max_pairs", default_max_pairs(self.hosted))
+        if self.max_request_tokens is None and self.hosted:
+            object.__setattr__(self, "max_request_tokens", MAX_REQUEST_TOKENS)
 
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
@@ -105,7 +110,8 @@ class Settings:
                    max_upload_bytes=env_number("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
                    allowed_models=extra, allowed_endpoints=endpoints,
                    max_tune_seconds=env_number("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
-                   max_tune_pairs=env_number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS))
+                   max_tune_pairs=env_number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS),
+                   max_request_tokens=env_number("EMBEDLAB_MAX_REQUEST_TOKENS", None))
 
     @property
     def free_models(self) -> bool:
