@@ -8,12 +8,16 @@ writes it, template and truncation included) once per model, so the methods of a
 forward pass count it once; sides computed by a server or given as vectors cost this machine nothing.
 Characters cannot be the measure: digits or CJK text make a token of almost every byte, English one of
 four. Over the deployment's `max_request_tokens` (EMBEDLAB_MAX_REQUEST_TOKENS; settings.MAX_REQUEST_TOKENS
-in hosted mode, no bound elsewhere) the request is refused with the limit and its own count named.
+in hosted mode, no bound elsewhere) the request is refused with the limit and its own count named. Each
+text is also cut to `max_text_tokens` (EMBEDLAB_MAX_TEXT_TOKENS; MAX_TEXT_TOKENS in hosted mode): a
+CPU's attention cost grows with the square of the length, so 8 texts of 4,096 tokens take far longer
+than 64 of 512. Cut texts are counted in the result's `truncated`, as any truncation is.
 docs/reliability.md gives the time and memory that the largest allowed request measured.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from .backends import Backend
@@ -35,6 +39,13 @@ def model_tokens(pairs: Sequence[Pair], sides: Sequence[tuple[Backend, SideSpec]
         for item in backend.prepare_many(texts, roles, method, options):
             costs[id(backend), tuple(item.encoded.ids) if item.encoded else (item.text, item.role)] = item.cost
     return sum(costs.values())
+
+
+def capped(spec: SideSpec, max_tokens: int | None) -> SideSpec:
+    """`spec` with its texts cut to at most `max_tokens` (None: as it is)."""
+    if max_tokens is None or (spec.options.max_length or max_tokens + 1) <= max_tokens:
+        return spec
+    return replace(spec, options=replace(spec.options, max_length=max_tokens))
 
 
 def check_request(pairs: Sequence[Pair], sides: Sequence[tuple[Backend, SideSpec]], limit: int | None) -> None:

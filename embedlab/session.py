@@ -24,7 +24,7 @@ from .methods import Role
 from .pairs import Pair, pairs_from_value
 from .prompts import Options
 from .registry import ModelRegistry
-from .request_bounds import check_request
+from .request_bounds import capped, check_request
 from .settings import Settings
 from .sources import ModelInfo, split_remote
 
@@ -65,6 +65,7 @@ class Session:
         pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
         specs = named_specs(sides) if sides else default_specs(base, embed)
+        specs = {name: capped(spec, self.settings.max_text_tokens) for name, spec in specs.items()}
         given = {}  # sides of precomputed vectors: read and checked here, never through the registry
         for name, spec in specs.items():
             try:

@@ -1,7 +1,7 @@
 """The largest comparison hosted mode accepts, run on this machine: wall time and peak resident memory.
 
-The worst shape per token is the longest input: every text runs to the model's max length (digits make a
-token of each character, so 20,000 of them are cut to the max length), as many texts as the request
+The worst shape per token is the longest input: every text runs to the hosted token cap (digits make a
+token of each character, so 20,000 of them are cut to the cap), as many texts as the request
 budget (settings.MAX_REQUEST_TOKENS) allows, through the heaviest preset that runs on a CPU. The script
 checks that this request is accepted and that one more pair is refused with the limit named, then runs
 it (or its first `--pairs` pairs, to measure a part) and prints the figures.

@@ -12,7 +12,7 @@ from embedlab.errors import PairsError
 from embedlab.pairs import Pair
 from embedlab.registry import ModelRegistry
 from embedlab.session import Session
-from embedlab.settings import MAX_REQUEST_TOKENS, Settings
+from embedlab.settings import MAX_REQUEST_TOKENS, MAX_TEXT_TOKENS, Settings
 from embedlab.sides import SideSpec
 
 PAIRS = [Pair(f"what is {w} number {i}?", f"{w} is the {i}th word") for i, w in enumerate("red sun old tree sky".split())]
@@ -59,3 +59,13 @@ def test_hosted_mode_bounds_requests_and_elsewhere_nothing_does(monkeypatch):
     monkeypatch.setenv("EMBEDLAB_HOSTED", "1")
     monkeypatch.delenv("EMBEDLAB_MAX_REQUEST_TOKENS")
     assert Settings.from_env().max_request_tokens == MAX_REQUEST_TOKENS
+
+
+def test_texts_are_cut_to_the_token_cap_and_counted_as_truncated(llama):
+    tok = AutoTokenizer.from_pretrained(llama)
+    long = sum(len(tok(t)["input_ids"]) > 6 for p in PAIRS for t in (p.question, p.answer))
+    capped = Session(cache=EmbeddingCache(use_disk=False), registry=ModelRegistry(),
+                     settings=Settings(max_text_tokens=6)).compare(PAIRS, sides=[SideSpec(llama, "mean", name="m")])
+    side = capped.sides["m"]
+    assert side.options.max_length == 6 and side.truncated == long > 0
+    assert Settings(hosted=True).max_text_tokens == MAX_TEXT_TOKENS and Settings().max_text_tokens is None
