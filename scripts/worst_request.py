@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from embedlab.cache import EmbeddingCache  # noqa: E402
 from embedlab.errors import PairsError  # noqa: E402
 from embedlab.pairs import Pair  # noqa: E402
-from embedlab.request_bounds import model_tokens  # noqa: E402
+from embedlab.request_bounds import capped, model_tokens  # noqa: E402
 from embedlab.session import Session  # noqa: E402
 from embedlab.settings import MAX_TEXT_CHARS, Settings  # noqa: E402
 from embedlab.sides import SideSpec  # noqa: E402
@@ -51,14 +51,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pairs", type=int, help="run only this many pairs of the worst request")
     args = ap.parse_args()
-    session = Session(cache=EmbeddingCache(use_disk=False), settings=Settings(hosted=True))
-    side = SideSpec(MODEL, name="gpt")
+    settings = Settings(hosted=True)
+    session = Session(cache=EmbeddingCache(use_disk=False), settings=settings)
+    side = capped(SideSpec(MODEL, name="gpt"), settings.max_text_tokens)  # as the session cuts it
     pairs = worst_pairs(session, side)
     try:
         session.compare(pairs + [Pair(long_text(-1), long_text(-2))], sides=[side])
         refused = None
     except PairsError as exc:
         refused = str(exc)
+    session = Session(cache=EmbeddingCache(use_disk=False), registry=session.registry, settings=settings)  # nothing cached
     run = pairs[: args.pairs] if args.pairs else pairs
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
