@@ -26,6 +26,7 @@ from .errors import PairsError
 from .methods import Role
 from .pairs import Pair
 from .sides import SideSpec
+from .sources import split_remote
 
 def model_tokens(pairs: Sequence[Pair], sides: Sequence[tuple[Backend, SideSpec]]) -> int:
     """Tokens that the local models of `sides` ((backend, spec) each) run to compare `pairs`."""
@@ -42,8 +43,9 @@ def model_tokens(pairs: Sequence[Pair], sides: Sequence[tuple[Backend, SideSpec]
 
 
 def capped(spec: SideSpec, max_tokens: int | None) -> SideSpec:
-    """`spec` with its texts cut to at most `max_tokens` (None: as it is)."""
-    if max_tokens is None or (spec.options.max_length or max_tokens + 1) <= max_tokens:
+    """`spec` with its texts cut to at most `max_tokens` (None: as it is). A server's side is left as it is:
+    the server truncates by its own limit (asking it for a length is an error), on its own machine."""
+    if max_tokens is None or split_remote(spec.model) or (spec.options.max_length or max_tokens + 1) <= max_tokens:
         return spec
     return replace(spec, options=replace(spec.options, max_length=max_tokens))
 

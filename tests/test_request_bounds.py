@@ -10,6 +10,7 @@ import tinymodels
 from embedlab.cache import EmbeddingCache
 from embedlab.errors import PairsError
 from embedlab.pairs import Pair
+from embedlab.prompts import Options
 from embedlab.registry import ModelRegistry
 from embedlab.session import Session
 from embedlab.settings import MAX_REQUEST_TOKENS, MAX_TEXT_TOKENS, Settings
@@ -69,3 +70,12 @@ def test_texts_are_cut_to_the_token_cap_and_counted_as_truncated(llama):
     side = capped.sides["m"]
     assert side.options.max_length == 6 and side.truncated == long > 0
     assert Settings(hosted=True).max_text_tokens == MAX_TEXT_TOKENS and Settings().max_text_tokens is None
+
+
+def test_a_servers_side_is_not_cut():
+    from embedlab.request_bounds import capped
+
+    remote = SideSpec("http://127.0.0.1:9/v1#m", name="r")
+    assert capped(remote, 512) is remote
+    assert capped(SideSpec("smollm2-135m-instruct", name="s"), 512).options.max_length == 512
+    assert capped(SideSpec("x", options=Options(max_length=100), name="s"), 512).options.max_length == 100
