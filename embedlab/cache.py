@@ -1,9 +1,12 @@
 """The embedding cache: a bounded in-memory LRU in front of a SQLite store on disk.
 
-Keys are made by `text_keys()` / `cache_key()` from everything that changes a vector (model fingerprint, dtype,
-method, resolved options, role, exact text). Vectors are stored as float32 with a CRC so a torn or
-corrupt row is never served. If the folder cannot be written, the cache keeps working in memory and
-says so once in `disk_error`. What to compute and how is the caller's business.
+Keys are made by `text_keys()` / `cache_key()` from everything that changes a vector (`vector_keys.py`
+says what that is). Vectors are stored as float32 with a CRC so a torn or corrupt row is never served,
+each beside its `Origin` (the model's name, the key's parts, the role and text) so `cache_check.py` can
+recompute it. The store carries a schema version: a store of another version is emptied on opening, so
+no row written before a change to the keys or to loading is ever served. If the folder cannot be written,
+the cache keeps working in memory and says so once in `disk_error`. What to compute and how is the
+caller's business.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -25,9 +29,28 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DB_NAME = "embeddings.sqlite3"
-SCHEMA = """CREATE TABLE IF NOT EXISTS vectors (
-    key TEXT PRIMARY KEY, dim INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL,
-    nbytes INTEGER NOT NULL, used REAL NOT NULL)"""
+# 2: rows keyed on the method's recipe, the device kind and the engine's library versions, each with its
+# origin; rows of version 0/1 (written before the concurrent-loading fix) are dropped, never served
+SCHEMA_VERSION = 2
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS recipes (
+        id INTEGER PRIMARY KEY, model TEXT NOT NULL, parts TEXT NOT NULL, UNIQUE (model, parts))""",
+    """CREATE TABLE IF NOT EXISTS vectors (
+        key TEXT PRIMARY KEY, dim INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL,
+        nbytes INTEGER NOT NULL, used REAL NOT NULL, recipe INTEGER, role TEXT, text TEXT)""",
+    "CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used)",
+    "CREATE INDEX IF NOT EXISTS vectors_recipe ON vectors(recipe)",
+)
+OPEN_SECONDS = 30  # how long opening waits for other processes that hold the store
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a batch of rows came from: enough to compute each again (see cache_check.py)."""
+
+    model: str  # the name the model is loaded by (preset, Hub id, path, URL#MODEL)
+    parts: dict  # what `text_keys` was given: everything but each row's role and text
+    texts: dict  # key -> (role as keyed, text)
 
 
 def cache_dir() -> Path:
@@ -38,6 +61,11 @@ def cache_dir() -> Path:
     return Path(base) / "embedlab"
 
 
+def canonical(parts: dict) -> str:
+    """`parts` as one string, the same for equal parts whatever their order: what keys are made from."""
+    return json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def text_keys(**parts) -> Callable[[str, str], str]:
     """Keys for many texts that share every part but the text and its role: `keyer(role, text)`.
 
@@ -45,7 +73,7 @@ def text_keys(**parts) -> Callable[[str, str], str]:
     thousand keys cost a thousand short hashes (a cached re-run of a sweep is mostly key making).
     Role and text are written with their lengths in front, so no text can pass for another role.
     """
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    blob = canonical(parts).encode("utf-8")
     shared = hashlib.sha256(b"%d:" % len(blob) + blob)
 
     def keyer(role: str, text: str) -> str:
@@ -60,6 +88,48 @@ def text_keys(**parts) -> Callable[[str, str], str]:
 def cache_key(role: str = "", text: str = "", **parts) -> str:
     """The key of one text: the same as `text_keys(**parts)(role, text)`."""
     return text_keys(**parts)(role, text)
+
+
+class StoreVersionError(Exception):
+    """The store was written by a newer EmbedLab: left alone (emptying it would undo that one's work)."""
+
+
+def _retry_while_locked(step: Callable[[], None], seconds: float) -> None:
+    """Run `step`, again while another process holds the store. SQLite answers "database is locked" at
+    once, without waiting out the busy timeout, where two connections set up a new store together (the
+    switch to WAL needs the file to itself): the cause of a flaky two-process test."""
+    deadline, pause = time.monotonic() + seconds, 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL mode, and the tables of this schema version, emptying a store of an older one."""
+    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(f"the store has schema version {version}, written by a newer EmbedLab "
+                                    f"(this one writes {SCHEMA_VERSION})")
+        if version < SCHEMA_VERSION:
+            db.execute("DROP TABLE IF EXISTS vectors")  # rows of an older version are never served
+            db.execute("DROP TABLE IF EXISTS recipes")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for statement in SCHEMA:
+            db.execute(statement)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 class EmbeddingCache:
@@ -80,13 +150,10 @@ class EmbeddingCache:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self.path = folder / DB_NAME
-            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(SCHEMA)
-            db.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used)")
+            db = sqlite3.connect(self.path, timeout=OPEN_SECONDS, check_same_thread=False, isolation_level=None)
+            _retry_while_locked(lambda: _prepare(db), OPEN_SECONDS)
             self._db = db
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, StoreVersionError) as exc:
             self._disable(f"cannot use the disk cache at {folder}: {exc}; caching in memory only")
 
     def _disable(self, message: str) -> None:
@@ -142,7 +209,8 @@ class EmbeddingCache:
             self._disable(f"the disk cache failed ({exc}); caching in memory only")
         return found
 
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
+    def put_many(self, items: dict[str, np.ndarray], origin: Origin | None = None) -> None:
+        """Store vectors by key; with their `origin`, so a check can compute them again."""
         vectors = {k: np.ascontiguousarray(v, dtype=np.float32).ravel() for k, v in items.items()}
         with self._lock:
             for key, vector in vectors.items():
@@ -150,10 +218,13 @@ class EmbeddingCache:
             if self._db is None or not vectors:
                 return
             now = time.time()
-            rows = [(k, v.size, zlib.crc32(v.tobytes()), v.tobytes(), v.nbytes, now) for k, v in vectors.items()]
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
+                recipe = self._recipe_id(origin) if origin else None
+                texts = origin.texts if origin else {}
+                rows = [(k, v.size, zlib.crc32(v.tobytes()), v.tobytes(), v.nbytes, now, recipe,
+                         *texts.get(k, (None, None))) for k, v in vectors.items()]
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self._evict()
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -162,6 +233,12 @@ class EmbeddingCache:
                 except sqlite3.Error:
                     pass
                 self._disable(f"cannot write the disk cache ({exc}); caching in memory only")
+
+    def _recipe_id(self, origin: Origin) -> int:
+        parts = canonical(origin.parts)
+        self._db.execute("INSERT OR IGNORE INTO recipes (model, parts) VALUES (?, ?)", (origin.model, parts))
+        return self._db.execute("SELECT id FROM recipes WHERE model = ? AND parts = ?",
+                                (origin.model, parts)).fetchone()[0]
 
     def _evict(self) -> None:
         """Drop the least recently used rows until the store is back under 90% of its bound."""
@@ -187,6 +264,29 @@ class EmbeddingCache:
             return {"memory_vectors": len(self._memory), "memory_bytes": self._memory_used,
                     "disk_vectors": rows, "disk_bytes": disk, "path": str(self.path) if self.path else None,
                     "disk_error": self.disk_error}
+
+    def read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a query on the disk store; [] where there is none (for `cache_check.py`)."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall() if self._db is not None else []
+
+    def delete(self, keys: list[str]) -> int:
+        """Forget these keys in memory and on disk; how many rows the disk held."""
+        with self._lock:
+            for key in keys:
+                vector = self._memory.pop(key, None)
+                if vector is not None:
+                    self._memory_used -= vector.nbytes
+            if self._db is None or not keys:
+                return 0
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM vectors WHERE key = ?", [(k,) for k in keys])
+            deleted = self._db.total_changes - before
+            self._db.execute("DELETE FROM recipes WHERE id NOT IN (SELECT DISTINCT recipe FROM vectors "
+                             "WHERE recipe IS NOT NULL)")
+            self._db.execute("COMMIT")
+            return deleted
 
     def clear_memory(self) -> None:
         with self._lock:

@@ -1,5 +1,5 @@
-"""The command line: `python -m embedlab models`, `python -m embedlab compare PAIRS`, `python -m embedlab
-ask PAIRS QUESTION` and `python -m embedlab tune PAIRS`.
+"""The command line: `python -m embedlab models`, `compare PAIRS`, `ask PAIRS QUESTION`, `tune PAIRS` and
+`cache info|verify|clear`.
 
 Errors a person can fix print one line and exit with status 2; progress goes to stderr so that
 stdout holds only the table.
@@ -18,6 +18,7 @@ from .analysis.intervals import RESAMPLES, SEED
 from .ask import TOP_ANSWERS, ask, check_question
 from .ask_report import answers_table
 from .backends.remote import KEY_VARIABLE
+from .cache_check import DEFAULT_SAMPLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
 from .glossary import metrics_help
@@ -205,6 +206,23 @@ def tune_table(u) -> str:
     return "\n".join([*lines, interval_note(u)])
 
 
+def cmd_cache(args) -> int:
+    """Exit status 1 where `verify` found and deleted wrong vectors."""
+    from . import cache_check
+    from .cache import EmbeddingCache
+
+    cache = EmbeddingCache()
+    if args.action == "info":
+        print(cache_check.info(cache))
+    elif args.action == "clear":
+        print(f"deleted {cache_check.clear(cache, args.model):,} vectors" + (f" of {args.model}" if args.model else ""))
+    else:
+        found = cache_check.verify(cache, args.sample)
+        print(cache_check.report(found))
+        return 1 if any(g.wrong for g in found) else 0
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m embedlab", description="Are GPT models good embedders?")
     sub = p.add_subparsers(dest="command", required=True)
@@ -282,6 +300,14 @@ def tune_arguments(sub) -> None:
     t.add_argument("--overwrite", action="store_true", help="replace DIR if it holds an earlier tuned model")
     t.add_argument("--json", metavar="OUT", help="also write the result as JSON")
     t.set_defaults(run=cmd_tune)
+    k = sub.add_parser("cache", help="what the on-disk cache holds, check it against fresh vectors, or empty it")
+    k.add_argument("action", choices=["info", "verify", "clear"], help="info: vectors by model and method; verify: "
+                   "recompute a sample of each model's vectors, delete those off beyond the tolerance (exit 1 if "
+                   "any); clear: delete vectors")
+    k.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N", help="verify: vectors per model and method "
+                   "(0: all; default %(default)s)")
+    k.add_argument("--model", help="clear: only this model's vectors (the name it was loaded by)")
+    k.set_defaults(run=cmd_cache)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,10 +15,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .backends import Backend, Item
-from .cache import EmbeddingCache, text_keys
+from .cache import EmbeddingCache, Origin, text_keys
 from .errors import EmbedLabError
 from .methods import Method, Role, check_method
 from .prompts import Options
+from .vector_keys import key_parts
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 
@@ -40,11 +41,14 @@ def resolve(backend: Backend, method: str | None, options: Options | None) -> tu
     return m, (options or Options()).resolved(m, backend.max_length)
 
 
+def keyed_role(method: Method, role: Role) -> str:
+    """The role as a key holds it: "" where the method writes queries and passages alike."""
+    return role.value if method.roles else ""
+
+
 def keys_for(backend: Backend, method: Method, options: Options, texts: Sequence[str], roles: Sequence[Role]):
-    base = {"model": backend.fingerprint, "dtype": backend.dtype, "method": method.name.value,
-            "options": options.as_dict()}
-    keyer = text_keys(**base)
-    return [keyer(role.value if method.roles else "", text) for text, role in zip(texts, roles)]
+    keyer = text_keys(**key_parts(backend, method, options))
+    return [keyer(keyed_role(method, role), text) for text, role in zip(texts, roles)]
 
 
 def batches(items: list[tuple[int, Item]], batch_size: int, batch_tokens: int) -> list[list[tuple[int, Item]]]:
@@ -182,7 +186,9 @@ def embed_many(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | N
     for w, new in zip(work, computed):
         start = time.perf_counter()
         if cache is not None and new:
-            cache.put_many(new)
+            origin = Origin(backend.name, key_parts(backend, w.method, w.options),
+                            {key: (keyed_role(w.method, roles[i]), texts[i]) for key, i in w.todo.items()})
+            cache.put_many(new, origin)
         w.found.update(new)
         vectors = np.stack([np.asarray(w.found[key], dtype=np.float32) for key in w.keys]) if w.keys else np.zeros((0, 0))
         results.append(Embedded(vectors, w.method.name.value, w.options, cached=len(texts) - len(w.todo),

@@ -24,6 +24,7 @@ from .methods import Role
 from .pairs import Pair, pairs_from_value
 from .prompts import Options
 from .registry import ModelRegistry
+from .request_bounds import capped, check_request
 from .settings import Settings
 from .sources import ModelInfo, split_remote
 
@@ -64,6 +65,7 @@ class Session:
         pairs = pairs_from_value(pairs)
         self.settings.check_pairs(pairs)
         specs = named_specs(sides) if sides else default_specs(base, embed)
+        specs = {name: capped(spec, self.settings.max_text_tokens) for name, spec in specs.items()}
         given = {}  # sides of precomputed vectors: read and checked here, never through the registry
         for name, spec in specs.items():
             try:
@@ -81,6 +83,8 @@ class Session:
         if progress and models:
             progress(0, 0, f"loading {', '.join(dict.fromkeys(models))}" + (f" on {device}" if device else ""))
         with self.registry.using(models, device, self.dtype) as loaded:
+            check_request(pairs, [(loaded[spec.model], spec) for name, spec in specs.items() if name not in given],
+                          self.settings.max_request_tokens)
             with self.compute_lock:
                 backends = {name: given.get(name) or loaded[spec.model] for name, spec in specs.items()}
                 return compare(pairs, backends, specs, self.cache, progress)

@@ -3,7 +3,8 @@
 One rule for every entry point (CLI, Python API, dashboard): the limits (EMBEDLAB_MAX_PAIRS,
 EMBEDLAB_MAX_TEXT_CHARS, EMBEDLAB_MAX_UPLOAD_MB) and EMBEDLAB_HOSTED=1/0 apply wherever they are set.
 Where EMBEDLAB_MAX_PAIRS is not set, a hosted demo takes up to MAX_PAIRS pairs and a person's own
-machine up to LOCAL_MAX_PAIRS (large sets are scored in blocks, see `metrics_blocks.py`).
+machine up to LOCAL_MAX_PAIRS (large sets are scored in blocks, see `metrics_blocks.py`); likewise
+uploads up to MAX_FILE_BYTES and LOCAL_MAX_UPLOAD_MB (EMBEDLAB_MAX_UPLOAD_MB).
 Where EMBEDLAB_HOSTED is not set, only the dashboard turns hosted mode on by itself, on Hugging Face
 Spaces (where SPACE_ID is set): a person running the CLI or the Python API on their own machine is not a
 visitor. In hosted mode visitors may pick only presets and the extra Hub ids listed in
@@ -16,7 +17,9 @@ GPU for it (a 7B model would exhaust a CPU Space's memory). Remote code is never
 A visitor's own fine-tuned folders (`own_models`, set on that visitor's session only by the dashboard's
 Fine-tune section) are the one exception to "no paths". Hosted mode also limits the dashboard's fine-
 tunes: EMBEDLAB_MAX_TUNE_SECONDS of training and EMBEDLAB_MAX_TUNE_PAIRS pairs; elsewhere a fine-tune may
-run for the lab's own MAX_MINUTES.
+run for the lab's own MAX_MINUTES. EMBEDLAB_MAX_REQUEST_TOKENS and EMBEDLAB_MAX_TEXT_TOKENS bound one
+comparison's work (see `request_bounds.py`; MAX_REQUEST_TOKENS and MAX_TEXT_TOKENS in hosted mode, no
+bound elsewhere).
 """
 
 from __future__ import annotations
@@ -37,10 +40,17 @@ MAX_TEXT_CHARS = 20_000
 MAX_TUNE_SECONDS = 90  # hosted mode: training time per fine-tune on the dashboard
 MAX_TUNE_PAIRS = 200  # hosted mode: pairs per fine-tune on the dashboard
 LOCAL_MAX_PAIRS = 100_000  # outside hosted mode, where EMBEDLAB_MAX_PAIRS is not set
+LOCAL_MAX_UPLOAD_MB = 256  # outside hosted mode: a 30,000-pair vectors file of 384 dimensions is 88 MiB
+MAX_REQUEST_TOKENS = 16_384  # hosted mode: tokens run by local models per comparison (see request_bounds.py)
+MAX_TEXT_TOKENS = 512  # hosted mode: tokens per text (longer ones are cut, and counted as truncated)
 
 
 def default_max_pairs(hosted: bool) -> int:
     return MAX_PAIRS if hosted else LOCAL_MAX_PAIRS
+
+
+def default_upload_mb(hosted: bool) -> int:
+    return MAX_FILE_BYTES // 2**20 if hosted else LOCAL_MAX_UPLOAD_MB
 
 
 def upload_folder() -> Path:
@@ -80,16 +90,24 @@ class Settings:
     hosted: bool = False
     max_pairs: int | None = None  # None: `default_max_pairs(hosted)`
     max_text_chars: int = MAX_TEXT_CHARS
-    max_upload_bytes: int = MAX_FILE_BYTES
+    max_upload_bytes: int | None = None  # None: `default_upload_mb(hosted)`
     allowed_models: tuple[str, ...] = field(default_factory=tuple)  # beyond the presets, in hosted mode
     allowed_endpoints: tuple[str, ...] = field(default_factory=tuple)  # remote base URLs, in hosted mode
     max_tune_seconds: int = MAX_TUNE_SECONDS  # hosted mode only
     max_tune_pairs: int = MAX_TUNE_PAIRS  # hosted mode only
     own_models: tuple[str, ...] = field(default_factory=tuple)  # one visitor's fine-tuned folders, allowed when hosted
+    max_request_tokens: int | None = None  # tokens run by local models per comparison; hosted: MAX_REQUEST_TOKENS
+    max_text_tokens: int | None = None  # tokens per text; hosted: MAX_TEXT_TOKENS
 
     def __post_init__(self):
         if self.max_pairs is None:
             object.__setattr__(self, "max_pairs", default_max_pairs(self.hosted))
+        if self.max_upload_bytes is None:
+            object.__setattr__(self, "max_upload_bytes", default_upload_mb(self.hosted) * 2**20)
+        if self.hosted:
+            for name, default in (("max_request_tokens", MAX_REQUEST_TOKENS), ("max_text_tokens", MAX_TEXT_TOKENS)):
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, default)
 
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
@@ -102,10 +120,12 @@ class Settings:
                           if u.strip())
         return cls(hosted=hosted, max_pairs=env_number("EMBEDLAB_MAX_PAIRS", default_max_pairs(hosted)),
                    max_text_chars=env_number("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
-                   max_upload_bytes=env_number("EMBEDLAB_MAX_UPLOAD_MB", MAX_FILE_BYTES // 2**20) * 2**20,
+                   max_upload_bytes=env_number("EMBEDLAB_MAX_UPLOAD_MB", default_upload_mb(hosted)) * 2**20,
                    allowed_models=extra, allowed_endpoints=endpoints,
                    max_tune_seconds=env_number("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
-                   max_tune_pairs=env_number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS))
+                   max_tune_pairs=env_number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS),
+                   max_request_tokens=env_number("EMBEDLAB_MAX_REQUEST_TOKENS", None),
+                   max_text_tokens=env_number("EMBEDLAB_MAX_TEXT_TOKENS", None))
 
     @property
     def free_models(self) -> bool:

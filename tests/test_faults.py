@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,36 @@ def test_two_processes_share_one_cache_folder(tmp_path):
     db.close()
     found = EmbeddingCache(tmp_path).get_many([f"k{i}" for i in range(900)])
     assert len(found) == 900 and all((v == int(k[1:])).all() for k, v in found.items())
+
+
+# Each of 4 processes opens the same 50 new cache folders, one by one, all 4 at the same moment: they
+# sleep until a shared start time plus the round's slot. Opening must never fall back to memory.
+OPENER = """
+    import sys, time
+    sys.path.insert(0, sys.argv[3])
+    import numpy as np
+    from embedlab.cache import EmbeddingCache
+    base, start, worker, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5])
+    for r in range(rounds):
+        time.sleep(max(0.0, start + r * 0.15 - time.time()))
+        cache = EmbeddingCache(f"{base}/f{r}")
+        cache.put_many({f"w{worker}": np.full(8, worker, dtype=np.float32)})
+        print(cache.disk_error or "ok", flush=True)
+        cache.close()
+"""
+
+
+def test_four_processes_open_one_new_cache_folder_at_once(tmp_path):
+    rounds, workers = 50, 4
+    start = time.time() + 3  # after every process has imported numpy and the cache
+    procs = [child(OPENER, str(tmp_path), str(start), str(ROOT), str(w), str(rounds)) for w in range(workers)]
+    outputs = [proc.communicate(timeout=180) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+        failed = [line for line in out.splitlines() if line != "ok"]
+        assert not failed and len(out.splitlines()) == rounds, failed[:3]
+    for r in range(rounds):  # every process's row reached the disk
+        assert len(EmbeddingCache(tmp_path / f"f{r}").get_many([f"w{w}" for w in range(workers)])) == workers
 
 
 def _mount_tmpfs(path: Path, options: str) -> bool:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import embedlab
@@ -94,3 +95,14 @@ def test_the_pair_limit_is_higher_outside_hosted_mode(monkeypatch):
     monkeypatch.setenv("EMBEDLAB_MAX_PAIRS", "7")
     assert Settings.from_env().max_pairs == 7  # said outright, it holds hosted or not
     assert Settings().max_pairs == LOCAL_MAX_PAIRS and Settings(hosted=True).max_pairs == MAX_PAIRS
+
+
+def test_outside_hosted_mode_uploads_fit_a_30000_pair_vectors_file(tmp_path, monkeypatch):
+    rows = np.zeros((30_000, 384), dtype=np.float32)  # all-minilm-l6-v2's dimension
+    np.savez(tmp_path / "vectors.npz", questions=rows, answers=rows)
+    size = (tmp_path / "vectors.npz").stat().st_size
+    assert Settings().max_upload_bytes >= size > Settings(hosted=True).max_upload_bytes == 5 * 2**20
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "1")
+    assert Settings.from_env().max_upload_bytes == 5 * 2**20  # hosted limits stay
+    monkeypatch.setenv("EMBEDLAB_HOSTED", "0")
+    assert Settings.from_env().max_upload_bytes >= size

@@ -2,7 +2,9 @@
 differences as a second CSV, and figures as images.
 
 CSV has one row per model x question x answer (for a large set, per model x question x top answer),
-marked where the side's tuned model trained on the question's or the answer's pair. Text cells that a spreadsheet would run as a formula
+marked where the side's tuned model trained on the question's or the answer's pair; above MATRIX_CELLS
+cells in all (the CSV of 400 pairs x 3 sides is 36 MB) the rows become one zip of each side's matrix as
+.npy, float32 (or its top answers and scores), with the pairs as CSV. Text cells that a spreadsheet would run as a formula
 (starting with = + - @, a tab or a carriage return) get a leading single quote. Figures are written as
 PNG through Plotly's kaleido and a local Chrome or Chromium; where that cannot run, as standalone
 HTML files (Plotly's JavaScript included, so they open offline). Building figures is `figures.py`'s job.
@@ -20,7 +22,10 @@ import shutil
 import tempfile
 import time
 import uuid
+import zipfile
 from pathlib import Path
+
+import numpy as np
 
 from ..analysis.intervals import Uncertainty
 from ..comparison import Comparison
@@ -33,6 +38,7 @@ CSV_COLUMNS = ["side", "model", "method", "question_index", "answer_index", "mat
                "question", "answer", "seen_in_training"]  # the last: the side's tuned model trained on either text
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "embedlab-exports"
 MAX_SIDES_CHARS = 60  # of the side names in a file name
+MATRIX_CELLS = 100_000  # above this many question x answer cells (all sides), matrices in a zip instead of CSV
 KEEP_SECONDS = 6 * 3600  # export folders older than this are removed when a new one is made
 
 
@@ -121,15 +127,50 @@ def file_stem(comparison: Comparison, when: float | None = None) -> str:
     return f"embedlab-{len(comparison.pairs)}-pairs-{digest}-{sides[:MAX_SIDES_CHARS].rstrip('-_')}-{stamp}"
 
 
+def cells(comparison: Comparison) -> int:
+    """Rows that the CSV would have: every cell of each side's matrix, or each question's top answers."""
+    n = len(comparison.pairs)
+    return sum(n * n if r.similarity is not None else r.blocks.top_answers.size for r in comparison.sides.values())
+
+
+def write_matrices(comparison: Comparison, path: Path, stem: str) -> Path:
+    """Each side's question x answer matrix (float32 .npy; a large set's top answers and scores instead),
+    the pairs as CSV and the sides' models and methods as JSON, in one zip."""
+    from ..cli import matrix_paths
+
+    names = {side: p.stem for side, p in matrix_paths(f"{stem}.npy", list(comparison.sides)).items()}
+    pairs = io.StringIO(newline="")
+    writer = csv.writer(pairs)
+    writer.writerow(["question_index", "question", "answer"])
+    writer.writerows([i + 1, neutralise(p.question), neutralise(p.answer)] for i, p in enumerate(comparison.pairs))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for side, r in comparison.sides.items():
+            arrays = {"": r.similarity} if r.similarity is not None else \
+                {".top_answers": r.blocks.top_answers, ".top_scores": r.blocks.top_scores}
+            for suffix, array in arrays.items():
+                out = io.BytesIO()
+                np.save(out, array.astype(np.float32) if array.dtype.kind == "f" else array)
+                archive.writestr(f"{names[side]}{suffix}.npy", out.getvalue())
+        archive.writestr("pairs.csv", pairs.getvalue())
+        archive.writestr("sides.json", json.dumps({side: {"model": r.model, "method": r.method, "file": names[side]}
+                                                   for side, r in comparison.sides.items()}, indent=1))
+    return path
+
+
 def write_results(comparison: Comparison, folder: Path, stem: str | None = None) -> list[Path]:
-    """The result as JSON and CSV, named `stem` (`file_stem` where not given)."""
+    """The JSON, the CSV or, above MATRIX_CELLS, the zip of matrices, and the intervals CSV, named `stem`
+    (`file_stem` where not given)."""
     stem = stem or file_stem(comparison)
-    json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
+    json_path = folder / f"{stem}.json"
     json_path.write_text(to_json(comparison), encoding="utf-8")
-    csv_path.write_text(to_csv(comparison), encoding="utf-8", newline="")
+    if cells(comparison) > MATRIX_CELLS:
+        rows = write_matrices(comparison, folder / f"{stem}-matrices.zip", stem)
+    else:
+        rows = folder / f"{stem}.csv"
+        rows.write_text(to_csv(comparison), encoding="utf-8", newline="")
     intervals_path = folder / f"{stem}-intervals.csv"
     intervals_path.write_text(intervals_csv(comparison.uncertainty), encoding="utf-8", newline="")
-    return [json_path, csv_path, intervals_path]
+    return [json_path, rows, intervals_path]
 
 
 def write_figures(figures: dict, folder: Path, width: int = 1200, stem: str | None = None) -> tuple[list[Path], str]:
