@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ITEMS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+ITEMS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from . import logits, matrix, page, repeat, startup, sweep, throughput, tune
+    from . import layers, logits, matrix, page, repeat, startup, sweep, throughput, tune
 
     began = time.perf_counter()
     meta = {"size": args.size, "repeats": repeats, "base": args.base, "embed": args.embed, "items": only,
@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         report(sweep.run(args.base, size.repeat_pairs, repeats))
     if 9 in only:
         report(matrix.run(args.base, size.repeat_pairs, repeats))
+    if 11 in only:
+        report(layers.run(args.base, size.repeat_pairs, repeats))
     if 10 in only:
         report(tune.run(args.base, 1 if args.size == "tiny" else repeats, steps=2 if args.size == "tiny" else None))
     records.sort(key=lambda r: r["item"])

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import math
 
+from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN
 from .comparison import Comparison, SideResult
 from .metrics import METRIC_LABELS, METRIC_NAMES, compare_metrics, rank
 from .presets import PRESETS
+
+GEOMETRY_NOTE = (f"top share: {GEOMETRY_EXPLAIN['top_share']}.\neffective rank: {GEOMETRY_EXPLAIN['effective_rank']}. "
+                 "Mean non-matching: near 1 means every vector points one way.")
 
 
 def _number(value: float, digits: int = 2) -> str:
@@ -71,10 +75,12 @@ def table(comparison: Comparison) -> str:
     rows = [("", *sides), ("model", *(r.model for r in sides.values())),
             ("method", *(r.method for r in sides.values())), ("dim", *(str(r.dim) for r in sides.values()))]
     rows += [(METRIC_LABELS[name], *(_number(r.metrics[name], 3) for r in sides.values())) for name in METRIC_NAMES]
-    rows += [("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
+    rows += [("top share", *(_number(r.geometry.top_share) if r.geometry else "n/a" for r in sides.values())),
+             ("effective rank", *(_number(r.geometry.effective_rank, 1) if r.geometry else "n/a" for r in sides.values())),
+             ("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
              ("truncated", *(str(r.truncated) for r in sides.values())),
              ("seconds", *(f"{r.seconds:.2f}" for r in sides.values())),
              ("device", *(f"{r.device} {r.dtype}" for r in sides.values()))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, "", verdict(comparison)])
+    return "\n".join([f"{len(comparison.pairs)} pairs", *lines, "", verdict(comparison), "", GEOMETRY_NOTE])
