@@ -142,3 +142,16 @@ def test_bad_post_options_at_the_edges(llama):
     spec = with_side_option(with_side_option(spec, "gpt.post=whiten"), "gpt.whiten-dims=12")
     with pytest.raises(PostError, match=r"side 'gpt': whiten_dims=12: use 1\.\.11, below the 12 vectors"):
         _session().compare(PAIRS, sides=spec)
+
+
+def test_the_page_shows_each_sides_reading_and_shape(llama):
+    from embedlab.analysis.geometry import EXPLAIN
+    from embedlab.dashboard import views
+
+    sides = [SideSpec(llama, "mean", name="raw"), SideSpec(llama, "mean", Options(layer=1, post="whiten"), "white")]
+    result = _session().compare(PAIRS, sides=sides)
+    html = views.metrics_html(result)
+    assert "mean, layer 1, whitened (6 dims), dim 6" in html and "mean, layer 2, dim 32" in html
+    for side in result.sides.values():
+        assert f"<td>{side.geometry.top_share:.2f}</td>" in html and f"<td>{side.geometry.effective_rank:.1f}</td>" in html
+    assert EXPLAIN["effective_rank"] in html.replace("&#x27;", "'")

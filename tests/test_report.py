@@ -62,4 +62,4 @@ def test_table_marks_follow_the_same_rule():
     assert best_of({"a": 0.9, "b": 0.1}, "mean_neg") == set()
     assert best_of({"a": 0.9, "b": 0.9, "c": 0.1}, "auc") == {"a", "b"}
     html = views.metrics_html(comparison(("gpt", metrics(NAN, NAN)), ("embedder", metrics(NAN, NAN)), n=1))
-    assert "class='best'" not in html and "nan" not in html.lower() and html.count("n/a") == 6
+    assert "class='best'" not in html and "nan" not in html.lower() and html.count("n/a") == 6 + 4  # + no geometry

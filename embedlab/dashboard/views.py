@@ -10,7 +10,8 @@ import html
 import math
 from typing import Any
 
-from ..comparison import Comparison
+from ..analysis.geometry import EXPLAIN
+from ..comparison import Comparison, SideResult
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, TIE, best_of
 from ..report import verdict
 
@@ -38,6 +39,23 @@ def verdict_html(comparison: Comparison) -> str:
             f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
 
 
+def reading(side: SideResult) -> str:
+    """How a side read its vectors: the method, the layer where one was chosen, the post-processing."""
+    layer = f", layer {side.options.layer}" if side.options.layer is not None else ""
+    post = {"center": ", centred", "whiten": f", whitened ({side.options.whiten_dims} dims)"}.get(side.options.post, "")
+    return f"{side.method}{layer}{post}"
+
+
+def _shape_rows(sides: dict[str, SideResult]) -> list[str]:
+    """The geometry of each side's vectors, each row titled with what it means."""
+    rows = []
+    for key, label, digits in (("top_share", "Top direction share", 2), ("effective_rank", "Effective rank", 1)):
+        cells = "".join(f"<td>{getattr(r.geometry, key):.{digits}f}</td>" if r.geometry else "<td>n/a</td>"
+                        for r in sides.values())
+        rows.append(f"<tr><th scope='row' title='{_e(EXPLAIN[key])}'>{label} ⓘ</th>{cells}</tr>")
+    return rows
+
+
 def metrics_html(comparison: Comparison) -> str:
     """Every side's metrics in one table, a column per side; the best value of each higher-is-better row is
     bold and marked. With more than two sides it is a leaderboard: columns best first (`metrics.rank`)."""
@@ -46,7 +64,7 @@ def metrics_html(comparison: Comparison) -> str:
     sides = {name: comparison.sides[name] for name in order}
     place = {name: f"#{ranking.index(name) + 1} " if len(ranking) > 2 else "" for name in sides}
     head = "".join(f"<th>{place[name]}{_e(name)}<br><span class='model'>{_e(r.model)}</span><br>"
-                   f"<span class='method'>{_e(r.method)}, dim {r.dim}</span></th>" for name, r in sides.items())
+                   f"<span class='method'>{_e(reading(r))}, dim {r.dim}</span></th>" for name, r in sides.items())
     rows = []
     for metric in METRIC_NAMES:
         best = best_of({name: r.metrics[metric] for name, r in sides.items()}, metric)
@@ -55,6 +73,7 @@ def metrics_html(comparison: Comparison) -> str:
         hint = " (higher is better)" if metric in HIGHER_IS_BETTER else ""
         rows.append(f"<tr><th scope='row' title='{_e(METRIC_LABELS[metric] + hint)}'>{_e(METRIC_LABELS[metric])}</th>"
                     f"{cells}</tr>")
+    rows += _shape_rows(sides)
     rows.append("<tr><th scope='row'>Device</th>" + "".join(
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
@@ -62,4 +81,5 @@ def metrics_html(comparison: Comparison) -> str:
     return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             f"<p class='note'>▲ better (a difference under {TIE} is a tie); Top-1, MRR, AUC and margin: "
-            "higher is better.</p>")
+            "higher is better. Top direction share and effective rank describe the vectors' shape (hover "
+            "for what each means): a raw GPT's vectors crowd into a narrow cone.</p>")
