@@ -3,8 +3,9 @@ fitted on all the texts and fitted on half the pairs and applied to the other ha
 
 `python -m benchmarks.inside_gpt [PAIRS] [--model M] [--methods mean,last-token]` embeds every layer of
 the methods once (one forward pass per batch, as `--layers` does), then scores each layer's vectors
-raw, centred and whitened (K = 16, 64, and the default) with `analysis/post.py`, and the embedding model
-for reference. Nothing here is timed.
+raw, centred and whitened (K = 16 and 64) with `analysis/post.py`, and the embedding model for
+reference. `--scan 8,16,...` instead scores the last layer whitened with each K, fitted on half the
+pairs' texts and on all of them: how the default K was chosen. Nothing here is timed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,26 @@ def scores(vectors: np.ndarray, n: int) -> dict[str, tuple[float, float]]:
     return out
 
 
+def scan(session, pairs, model: str, methods: list[str], ks: list[int]) -> int:
+    """AUC of each method's last layer whitened with each K: fitted on the first half's texts and scored on
+    the other half (K up to the fitted texts minus one), and fitted on all texts."""
+    n, half = len(pairs), len(pairs) // 2
+    result = session.compare(pairs, sides=sweep(model, methods))
+    print(f"{model}, last layer, whitened with K: AUC fitted on {2 * half} texts (the first {half} pairs) and "
+          f"scored on the other {n - half} pairs / fitted on all {2 * n} texts")
+    for method in methods:
+        v = result.sides[method].vectors
+        train, q, a = np.concatenate([v[:half], v[n:n + half]]), v[half:n], v[n + half:]
+        cells = []
+        for k in ks:
+            held = fit(train, "whiten", k).apply if k < len(train) else None
+            every = fit(v, "whiten", k).apply(v) if k < len(v) else None
+            cells.append(f"K={k}: {auc(held(q), held(a)) if held else float('nan'):.3f} / "
+                         f"{auc(every[:n], every[n:]) if every is not None else float('nan'):.3f}")
+        print(f"{method:10} raw {auc(q, a):.3f} (held-out pairs) | " + "; ".join(cells))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     p = argparse.ArgumentParser(prog="python -m benchmarks.inside_gpt")
@@ -53,10 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="smollm2-135m-instruct")
     p.add_argument("--methods", default="mean,last-token")
     p.add_argument("--embed", default="all-minilm-l6-v2")
+    p.add_argument("--scan", help="comma-separated K values: whiten the last layer with each (no layer sweep)")
     args = p.parse_args(argv)
     pairs = read_pairs(args.pairs, max_pairs=None)
     n = len(pairs)
     session = Session(cache=EmbeddingCache(use_disk=False), device="cpu", max_pairs=None)
+    if args.scan:
+        return scan(session, pairs, args.model, args.methods.split(","), [int(k) for k in args.scan.split(",")])
     backend = session.backend(args.model)
     specs = sweep(args.model, args.methods.split(","))
     recipes = [(s.method, replace(s.options, layer=k)) for s in specs for k in range(backend.layers + 1)]

@@ -47,7 +47,8 @@ class Options:
         """The hidden state `method` pools, as a number 0..layers (None where it reads no layer)."""
         if "layer" not in method.options or layers is None:
             if self.layer is not None:
-                why = ("this model's layers cannot be read (a server computes its vectors)" if layers is None
+                why = ("this model's layers cannot be read (a server computes its vectors, or its layer stack "
+                       "was not found)" if layers is None
                        else f"method {method.name.value!r} reads no hidden layer")
                 raise MethodError(f"layer {self.layer}: {why}; layer applies to local models with the methods "
                                   "that pool hidden states (last-token, mean, prompteol, echo, e5, cls)")
