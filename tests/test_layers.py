@@ -32,9 +32,9 @@ def models(tmp_path_factory):
             "bert": load(str(tinymodels.bert_sentence_transformer(root / "bert")))}
 
 
-def reference(backend, text: str, role: Role, method: str, layer: int) -> np.ndarray:
+def reference(backend, text: str, role: Role, method: str, layer: int, chat_template: bool | None = None) -> np.ndarray:
     """hidden_states[layer] from one plain forward of one text with output_hidden_states, pooled here."""
-    m, options = resolve(backend, method, Options(layer=layer))
+    m, options = resolve(backend, method, Options(layer=layer, chat_template=chat_template))
     encoded = backend.prepare(text, role, m, options).encoded
     ids = torch.tensor([encoded.ids])
     with torch.inference_mode():
