@@ -199,10 +199,10 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                     side_method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=95,
                                               elem_id=f"side-{i + 3}-method")
                     side_chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=80)
-                    side_layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=70,
-                                           info="empty: last; 0: token embeddings; -1: last", elem_id=f"side-{i + 3}-layer")
+                    side_layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=60,
+                                           elem_id=f"side-{i + 3}-layer")  # empty: the last (docs/inside-the-gpt.md)
                     side_post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=80,
-                                            info="label-free, fitted on all texts", elem_id=f"side-{i + 3}-post")
+                                            elem_id=f"side-{i + 3}-post")
                     side_removes.append(gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"side-{i + 3}-remove"))
                 side_rows.append(row)
                 side_fields += [side_name, side_model, side_method, side_chat, side_layer, side_post]

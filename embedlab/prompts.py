@@ -44,7 +44,8 @@ class Options:
         )
 
     def _layer(self, method: Method, layers: int | None) -> int | None:
-        """The hidden state `method` pools, as a number 0..layers (None where it reads no layer)."""
+        """The hidden state `method` pools, as a number 0..layers-1; None for the last (however it was asked
+        for: by default, as -1 or as `layers`, so all three share cache entries) or where it reads no layer."""
         if "layer" not in method.options or layers is None:
             if self.layer is not None:
                 why = ("this model's layers cannot be read (a server computes its vectors, or its layer stack "
@@ -57,7 +58,7 @@ class Options:
         if not -(layers + 1) <= k <= layers:
             raise MethodError(f"layer {k} is out of range: use 0..{layers} (0 the token embeddings, {layers} the "
                               f"last layer) or -{layers + 1}..-1 counted from the top")
-        return k % (layers + 1)
+        return None if k % (layers + 1) == layers else k % (layers + 1)
 
     def embedding(self) -> "Options":
         """These options without the post-processing: what the model's vectors (and their cache keys) depend on."""

@@ -21,8 +21,15 @@ def _number(value: float, digits: int = 2) -> str:
     return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
 
 
+def reading(side: SideResult) -> str:
+    """How a side read its vectors: the method, the layer where one was chosen, the post-processing."""
+    layer = f", layer {side.options.layer}" if side.options.layer is not None else ""
+    post = {"center": ", centred", "whiten": f", whitened ({side.options.whiten_dims} dims)"}.get(side.options.post, "")
+    return f"{side.method}{layer}{post}"
+
+
 def _name(side: SideResult) -> str:
-    return f"{side.model} ({side.method})"
+    return f"{side.model} ({reading(side)})"
 
 
 def is_embedder(side: SideResult) -> bool:

@@ -112,7 +112,8 @@ def test_the_command_line_sweeps_charts_and_adds_the_best_layer(folder, tmp_path
     data = json.loads((tmp_path / "out.json").read_text())
     swept = data["layer_sweeps"][0]
     best = swept["methods"]["mean"]["best_layer"]
-    assert f"mean@{best}" in data["sides"] and data["results"][f"mean@{best}"]["options"]["layer"] == best
+    assert f"mean@{best}" in data["sides"] and data["results"][f"mean@{best}"]["options"]["layer"] == (
+        None if best == swept["layers"] else best)  # None: the last layer
     assert data["results"][f"mean@{best}"]["metrics"]["auc"] == pytest.approx(swept["methods"]["mean"]["metrics"][best]["auc"])
     assert data["results"]["gpt"]["options"]["post"] == "whiten" and "top share" in out.stdout
     assert "Layer sweep of" in out.stdout and (tmp_path / "c.html").stat().st_size > 10_000

@@ -101,7 +101,8 @@ def test_every_layer_of_two_methods_in_one_forward_pass(models):
 def test_layers_cache_apart_and_the_default_is_the_last(models):
     llama, cache = models["llama"], EmbeddingCache(use_disk=False)
     last = embed(llama, TEXTS, method="mean", cache=cache)
-    assert last.options.layer == llama.layers and last.computed == len(TEXTS)
+    assert last.options.layer is None and last.computed == len(TEXTS)  # None: the last layer
+    assert embed(llama, TEXTS, method="mean", options=Options(layer=llama.layers), cache=cache).cached == len(TEXTS)
     assert embed(llama, TEXTS, method="mean", options=Options(layer=-1), cache=cache).cached == len(TEXTS)
     first = embed(llama, TEXTS, method="mean", options=Options(layer=1), cache=cache)
     assert first.computed == len(TEXTS) and not np.allclose(first.vectors, last.vectors)

@@ -151,7 +151,7 @@ def test_the_page_shows_each_sides_reading_and_shape(llama):
     sides = [SideSpec(llama, "mean", name="raw"), SideSpec(llama, "mean", Options(layer=1, post="whiten"), "white")]
     result = _session().compare(PAIRS, sides=sides)
     html = views.metrics_html(result)
-    assert "mean, layer 1, whitened (6 dims), dim 6" in html and "mean, layer 2, dim 32" in html
+    assert "mean, layer 1, whitened (6 dims), dim 6" in html and "mean, dim 32" in html
     for side in result.sides.values():
         assert f"<td>{side.geometry.top_share:.2f}</td>" in html and f"<td>{side.geometry.effective_rank:.1f}</td>" in html
     assert EXPLAIN["effective_rank"] in html.replace("&#x27;", "'")

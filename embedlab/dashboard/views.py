@@ -13,7 +13,7 @@ from typing import Any
 from ..analysis.geometry import EXPLAIN
 from ..comparison import Comparison, SideResult
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, TIE, best_of
-from ..report import verdict
+from ..report import reading, verdict
 
 
 def _e(value: Any) -> str:
@@ -37,13 +37,6 @@ def run_line(comparison: Comparison) -> str:
 def verdict_html(comparison: Comparison) -> str:
     return (f'<div class="verdict"><p class="verdict-line">{_e(verdict(comparison))}</p>'
             f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
-
-
-def reading(side: SideResult) -> str:
-    """How a side read its vectors: the method, the layer where one was chosen, the post-processing."""
-    layer = f", layer {side.options.layer}" if side.options.layer is not None else ""
-    post = {"center": ", centred", "whiten": f", whitened ({side.options.whiten_dims} dims)"}.get(side.options.post, "")
-    return f"{side.method}{layer}{post}"
 
 
 def _shape_rows(sides: dict[str, SideResult]) -> list[str]:
