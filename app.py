@@ -26,6 +26,7 @@ from embedlab.dashboard.zerogpu import CONCURRENCY_ID, ON_ZEROGPU, serve, startu
 from embedlab.methods import DEFAULT_TASK
 from embedlab.pairs import read_pairs
 from embedlab.presets import SIDES, default_pair
+from embedlab.prompts import POST
 from embedlab.tuning import TuneConfig, trainable_methods
 
 ASSETS = Path(__file__).parent / "assets"
@@ -205,9 +206,13 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                     side_method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=95,
                                               elem_id=f"side-{i + 3}-method")
                     side_chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=80)
+                    side_layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=60,
+                                           elem_id=f"side-{i + 3}-layer")  # empty: the last (docs/inside-the-gpt.md)
+                    side_post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=80,
+                                            elem_id=f"side-{i + 3}-post")
                     side_removes.append(gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"side-{i + 3}-remove"))
                 side_rows.append(row)
-                side_fields += [side_name, side_model, side_method, side_chat]
+                side_fields += [side_name, side_model, side_method, side_chat, side_layer, side_post]
             with gr.Row():
                 add_side = gr.Button("+ Add a model", size="sm", elem_id="add-side")
                 sweep = gr.Button("Sweep methods", size="sm", interactive=False, elem_id="sweep")  # once methods are in

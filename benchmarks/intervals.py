@@ -39,7 +39,7 @@ def run(small: int, large: int, repeats: int) -> dict:
     seconds = interleaved(cases, repeats)
     s_small, s_large = median(seconds[f"{small} pairs"]), median(seconds[f"{large} pairs"])
     limit_small, limit_large = TARGETS.get(small, 1.0), TARGETS.get(large, 5.0)
-    return item(11, f"bootstrap of 2 sides, {RESAMPLES} paired resamples, on {small} and {large} pairs",
+    return item(13, f"bootstrap of 2 sides, {RESAMPLES} paired resamples, on {small} and {large} pairs",
                 f"target {limit_small:g} s / {limit_large:g} s", "analysis.intervals.measure",
                 f"< {limit_small:g} s and < {limit_large:g} s", s_small < limit_small and s_large < limit_large,
                 ratio=limit_small / s_small,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ITEMS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+ITEMS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14)  # 11 (large sets) and 12 (remote) have scripts of their own
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Size:
     repeat_pairs: int  # item 4
     memory_pairs: int  # item 6
     repeats: int
-    interval_pairs: tuple[int, int]  # item 11: the two set sizes
+    interval_pairs: tuple[int, int]  # item 13: the two set sizes
 
 
 SIZES = {"full": Size(2000, 100, 200, 100, 256, 3, (300, 2000)), "tiny": Size(40, 20, 3, 4, 4, 1, (30, 400))}
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from . import intervals, logits, matrix, page, repeat, startup, sweep, throughput, tune
+    from . import intervals, layers, logits, matrix, page, repeat, startup, sweep, throughput, tune
 
     began = time.perf_counter()
     meta = {"size": args.size, "repeats": repeats, "base": args.base, "embed": args.embed, "items": only,
@@ -136,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         report(matrix.run(args.base, size.repeat_pairs, repeats))
     if 10 in only:
         report(tune.run(args.base, 1 if args.size == "tiny" else repeats, steps=2 if args.size == "tiny" else None))
-    if 11 in only:
+    if 13 in only:
         report(intervals.run(*size.interval_pairs, repeats))
+    if 14 in only:
+        report(layers.run(args.base, size.repeat_pairs, repeats))
     records.sort(key=lambda r: r["item"])
     meta["seconds"] = round(time.perf_counter() - began, 1)
     meta["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None

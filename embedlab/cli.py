@@ -26,10 +26,11 @@ from .methods import DEFAULT_TASK, METHODS
 from .pairs import MAX_PAIRS, read_pairs
 from .presets import PRESETS, default_pair
 from .prompts import Options
-from .report import table
+from .analysis.layer_report import parse_layers, sweep_table
+from .report import is_embedder, table
 from .settings import LOCAL_MAX_PAIRS, Settings
 from .sources import REMOTE_EXAMPLE
-from .sides import MAX_SIDES, SideSpec, parse_side, sweep, with_side_option
+from .sides import MAX_SIDES, OPTION_NAMES, SideSpec, default_specs, parse_side, sweep, with_side_option
 from .tuning.config import TuneConfig, trainable_methods
 from .tuning.split import split_pairs
 
@@ -72,8 +73,19 @@ def chosen_sides(args, options: Options, session) -> list[SideSpec] | None:
     return specs
 
 
+def layer_sweeps(args, session, pairs, options: Options) -> list:
+    """The sweeps of `--layers` (each every layer of a model's methods), checked against the other flags."""
+    if (args.best_layer or args.layers_chart) and not args.layers:
+        raise SideError("--best-layer and --layers-chart need --layers MODEL[:METHOD,...]")
+    if not args.layers:
+        return []
+    from .analysis.layers import layer_sweep
+
+    return [layer_sweep(session, pairs, *parse_layers(text), options, _progress) for text in args.layers]
+
+
 def run_compare(args):
-    """The session and the comparison that `compare`'s arguments (shared by `ask`) describe."""
+    """The session, the comparison and the layer sweeps that `compare`'s arguments (shared by `ask`) describe."""
     from .cache import EmbeddingCache
     from .session import Session
 
@@ -89,18 +101,29 @@ def run_compare(args):
         registry = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths, fast=True)
     session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), registry=registry, device=args.device,
                       dtype=args.dtype, max_pairs=max_pairs, settings=settings)
-    result = session.compare(pairs, SideSpec(args.base or "", args.base_method, options),
-                             SideSpec(args.embed or "", args.embed_method, options), progress=_progress,
-                             sides=chosen_sides(args, options, session))
-    result = replace(result, resamples=args.resamples, seed=args.bootstrap_seed)
-    return session, result
+    base, embed = SideSpec(args.base or "", args.base_method, options), SideSpec(args.embed or "", args.embed_method, options)
+    sides = chosen_sides(args, options, session)
+    sweeps = layer_sweeps(args, session, pairs, options)
+    if args.best_layer:
+        sides = (sides or list(default_specs(base, embed).values())) + [s.side(m) for s in sweeps for m in s.metrics]
+    result = session.compare(pairs, base, embed, progress=_progress, sides=sides)
+    return session, replace(result, resamples=args.resamples, seed=args.bootstrap_seed), sweeps
 
 
 def cmd_compare(args) -> int:
-    _, result = run_compare(args)
+    _, result, sweeps = run_compare(args)
     print(table(result))
+    for done in sweeps:
+        print("\n" + sweep_table(done))
+    if args.layers_chart:
+        from .dashboard.layer_chart import layer_chart
+
+        references = {name: side.metrics.auc for name, side in result.sides.items() if is_embedder(side)}
+        layer_chart(sweeps, references).write_html(args.layers_chart, include_plotlyjs=True)
+        print(f"[embedlab] wrote {args.layers_chart}", file=sys.stderr)
     if args.json:
-        Path(args.json).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
+        data = {**result.to_json(), **({"layer_sweeps": [s.to_json() for s in sweeps]} if sweeps else {})}
+        Path(args.json).write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"[embedlab] wrote {args.json}", file=sys.stderr)
     if args.matrix:
         for name, path in matrix_paths(args.matrix, list(result.sides)).items():
@@ -138,7 +161,7 @@ def write_matrix(vectors, path: Path) -> None:
 
 def cmd_ask(args) -> int:
     check_question(args.question, Settings.from_env().max_text_chars)  # before any model is loaded
-    session, comparison = run_compare(args)
+    session, comparison, _ = run_compare(args)
     asked = ask(comparison, args.question, session)
     print(answers_table(asked))
     if args.json:
@@ -261,8 +284,17 @@ def compare_arguments(c: argparse.ArgumentParser, question: str | None = None) -
                    help="one side per method valid for MODEL, named by the method (chat template on where the "
                         "method takes it, so logits, last-token and mean share one forward pass)")
     c.add_argument("--side-option", action="append", default=[], metavar="NAME.OPTION=VALUE",
-                   help="an option for one side: task, chat-template (on/off/default) or max-length, "
-                        "e.g. --side-option gpt.max-length=128")
+                   help=f"an option for one side: {', '.join(OPTION_NAMES)} (chat-template on/off/default; layer "
+                        "0 = token embeddings, -1 = last; post none/center/whiten, fitted on all the set's texts, "
+                        "no labels), e.g. --side-option gpt.layer=11 --side-option gpt.post=whiten")
+    c.add_argument("--layers", action="append", default=[], metavar="MODEL[:METHOD,...]",
+                   help="a layer sweep: AUC and margin of every hidden layer of MODEL's methods (default: every "
+                        "method that reads a layer) from one forward pass per text; printed after the table")
+    c.add_argument("--best-layer", action="store_true",
+                   help="with --layers: add each swept method's best layer as a side (named METHOD@LAYER)")
+    c.add_argument("--layers-chart", metavar="OUT.html",
+                   help="with --layers: write the chart of AUC and margin against depth (embedding models' AUC "
+                        "as reference lines)")
     c.add_argument("--task", default=DEFAULT_TASK, help="instruction for the e5 method's queries")
     c.add_argument("--chat-template", action=argparse.BooleanOptionalAction, default=None,
                    help="wrap texts in the chat template (default: on for logits, off otherwise)")

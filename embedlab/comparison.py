@@ -10,7 +10,9 @@ back (without vectors).
 Pair sets of any size: above OVERVIEW_PAIRS a side is scored in row blocks (`metrics_blocks`), which
 also keeps what the large-set figures need; above FULL_MATRIX_PAIRS the n x n matrix is never held, and
 the JSON gives each question's top answers instead of the matrix. A side given as precomputed vectors
-(`backends.vectors`) skips embedding and flows on like any other.
+(`backends.vectors`) skips embedding and flows on like any other. A side's `post` option (center,
+whiten; `analysis/post.py`) acts on its vectors here, fitted on all of them, before they are scored; the
+geometry (`analysis/geometry.py`) describes the vectors as scored.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from typing import Sequence
 import numpy as np
 
 from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure
+from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN, Geometry, geometry
+from .analysis.post import processed, whiten_dims
 from .backends import Backend
 from .backends.vectors import METHOD as VECTORS_METHOD, VectorsBackend
 from .cache import EmbeddingCache
 from .embedding import Embedded, Progress, embed, embed_many, resolve
-from .errors import VectorsError
+from .errors import EmbedLabError, VectorsError
 from .methods import Role
 from .metrics import METRIC_NAMES, Metrics, cos_sim, rank, score
 from .metrics_blocks import BlockSummary, score_blocks
@@ -60,13 +64,15 @@ class SideResult:
     metrics_all: Metrics | None = None  # on every pair, where that differs from `metrics`
     seen_in_training: tuple[int, ...] | None = None  # a tuned model's training pairs; None: not a tuned model
     training_recorded: bool = True  # False: a tuned folder that does not record its training pairs
+    geometry: Geometry | None = None  # the shape of the vectors (analysis/geometry.py); None where too large
 
     def to_json(self) -> dict:
         data = {"model": self.model, "method": self.method, "options": self.options.as_dict(), "dim": self.dim,
                 "device": self.device, "dtype": self.dtype, "metrics": self.metrics.as_dict(), "cached": self.cached,
                 "computed": self.computed, "truncated": self.truncated, "seconds": round(self.seconds, 4),
                 "metrics_all": (self.metrics_all or self.metrics).as_dict(),
-                "seen_in_training": None if self.seen_in_training is None else list(self.seen_in_training)}
+                "seen_in_training": None if self.seen_in_training is None else list(self.seen_in_training),
+                "geometry": self.geometry and {**self.geometry.as_dict(), "explain": GEOMETRY_EXPLAIN}}
         if self.similarity is not None:
             return {**data, "similarity": self.similarity.round(6).tolist()}
         n = len(self.blocks.top_answers)
@@ -89,7 +95,9 @@ class SideResult:
                    device=data["device"], dtype=data["dtype"],
                    similarity=None if similarity is None else np.asarray(similarity, dtype=np.float64),
                    metrics=metrics, cached=data["cached"], computed=data["computed"], truncated=data["truncated"],
-                   seconds=data["seconds"], dim=data["dim"], blocks=blocks, **_tuned_from_json(data))
+                   seconds=data["seconds"], dim=data["dim"], blocks=blocks, **_tuned_from_json(data),
+                   geometry=Geometry(**{k: data["geometry"][k] for k in ("top_share", "effective_rank")})
+                   if data.get("geometry") else None)
 
 
 def _tuned_from_json(data: dict) -> dict:
@@ -162,18 +170,23 @@ def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = N
                  cache: EmbeddingCache | None = None, progress: Progress | None = None) -> SideResult:
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
-    return _side_result(backend, embed(backend, texts, roles, method, options, cache, progress), len(pairs))
+    embedded = embed(backend, texts, roles, method, options and options.embedding(), cache, progress)
+    return side_result(backend, embedded, len(pairs), options)
 
 
-def _side_result(backend: Backend, result: Embedded, n: int) -> SideResult:
-    q, a = result.vectors[:n], result.vectors[n:]
+def side_result(backend: Backend, result: Embedded, n: int, options: Options | None = None) -> SideResult:
+    """A side's result from its vectors, after the post-processing its `options` ask for (none by default)."""
+    asked = result.options if options is None else replace(result.options, post=options.post,
+                                                           whiten_dims=options.whiten_dims)
+    vectors, options = processed(result.vectors, asked)
+    q, a = vectors[:n], vectors[n:]
     similarity = cos_sim(q, a) if n <= FULL_MATRIX_PAIRS else None
     blocks = score_blocks(q, a, top_k=TOP_K) if n > OVERVIEW_PAIRS else None
-    return SideResult(model=backend.name, method=result.method, options=result.options, device=backend.device,
+    return SideResult(model=backend.name, method=result.method, options=options, device=backend.device,
                       dtype=backend.dtype, similarity=similarity,
                       metrics=blocks.metrics if blocks else score(similarity), cached=result.cached,
                       computed=result.computed, truncated=result.truncated, seconds=result.seconds,
-                      dim=int(result.vectors.shape[1]), vectors=result.vectors, blocks=blocks)
+                      dim=int(vectors.shape[1]), vectors=vectors, blocks=blocks, geometry=geometry(vectors))
 
 
 def _given(backend: VectorsBackend, n: int) -> Embedded:
@@ -190,9 +203,13 @@ def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str
     """Every side of `specs` on the same pairs, with the backend of the same name. Sides that share a
     model are embedded together (`embed_many`), so a text they feed the model alike runs once."""
     check_count(list(pairs), max_pairs=None)
-    for name, spec in specs.items():  # a method that does not fit fails before any work is done
-        if not isinstance(backends[name], VectorsBackend):
-            resolve(backends[name], spec.method, spec.options)
+    for name, spec in specs.items():  # a method or option that does not fit fails before any work is done
+        try:
+            whiten_dims(spec.options.post, spec.options.whiten_dims, 2 * len(pairs))
+            if not isinstance(backends[name], VectorsBackend):
+                resolve(backends[name], spec.method, spec.options)
+        except EmbedLabError as exc:
+            raise type(exc)(f"side {name!r}: {exc}") from None
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
     by_backend: dict[int, list[str]] = {}
@@ -202,10 +219,11 @@ def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str
     for names in by_backend.values():
         backend = backends[names[0]]
         if isinstance(backend, VectorsBackend):
-            results.update({n: _side_result(backend, _given(backend, len(pairs)), len(pairs)) for n in names})
+            results.update({n: side_result(backend, _given(backend, len(pairs)), len(pairs), specs[n].options)
+                            for n in names})
             continue
-        embedded = embed_many(backend, texts, roles, [(specs[n].method, specs[n].options) for n in names], cache,
-                              progress)
-        results.update({n: _side_result(backend, e, len(pairs)) for n, e in zip(names, embedded)})
+        embedded = embed_many(backend, texts, roles, [(specs[n].method, specs[n].options.embedding()) for n in names],
+                              cache, progress)
+        results.update({n: side_result(backend, e, len(pairs), specs[n].options) for n, e in zip(names, embedded)})
     tuned = tuned_sides(backends)  # fine-tuned folders: named, their training pairs marked and left out of metrics
     return Comparison(tuple(pairs), held_out(pairs, {name: results[name] for name in specs}, tuned))

@@ -38,7 +38,7 @@ class Embedded:
 def resolve(backend: Backend, method: str | None, options: Options | None) -> tuple[Method, Options]:
     """The method (the model's default where None) and its options with defaults filled in."""
     m = check_method(method or backend.default_method, backend.traits, backend.name)
-    return m, (options or Options()).resolved(m, backend.max_length)
+    return m, (options or Options()).resolved(m, backend.max_length, backend.layers)
 
 
 def keyed_role(method: Method, role: Role) -> str:

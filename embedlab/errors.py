@@ -35,3 +35,7 @@ class RemoteError(EmbedLabError):
 
 class VectorsError(EmbedLabError):
     """A file of precomputed vectors is malformed: wrong keys, shapes, counts or values."""
+
+
+class PostError(EmbedLabError):
+    """A post-processing option that cannot apply: an unknown kind, or a number of directions out of range."""

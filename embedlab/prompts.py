@@ -8,28 +8,61 @@ Truncation keeps the start of the input and is reported, never silent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Sequence
 
+from .errors import MethodError
 from .methods import DEFAULT_TASK, TEXT, Method, Role
+
+POST = ("none", "center", "whiten")  # label-free post-processing of a side's vectors (see analysis/post.py)
 
 
 @dataclass(frozen=True)
 class Options:
-    """Method options a person can set; `None` means the method's or model's default."""
+    """Method options a person can set; `None` means the method's or model's default.
+
+    `layer` indexes the hidden states as transformers' `hidden_states` does (0 the token embeddings, N the
+    last layer, negative from the top). `post` and `whiten_dims` act on a side's vectors after embedding
+    (`analysis/post.py`); they never change a vector the model computes, so they stay out of its cache key."""
 
     task: str = DEFAULT_TASK
     chat_template: bool | None = None
     max_length: int | None = None
+    layer: int | None = None
+    post: str = "none"
+    whiten_dims: int | None = None
 
-    def resolved(self, method: Method, model_max_length: int) -> "Options":
-        """The options that matter for `method`, defaults filled in, the rest cleared (for cache keys)."""
+    def resolved(self, method: Method, model_max_length: int, layers: int | None = None) -> "Options":
+        """The options that matter for `method`, defaults filled in, the rest cleared (for cache keys);
+        `layers` is the model's number of layers (None where they cannot be read: a server)."""
         return Options(
             task=self.task if "task" in method.options else "",
             chat_template=(method.chat_template if self.chat_template is None else self.chat_template)
             if "chat_template" in method.options else False,
             max_length=min(self.max_length or model_max_length, model_max_length),
+            layer=self._layer(method, layers), post=self.post, whiten_dims=self.whiten_dims,
         )
+
+    def _layer(self, method: Method, layers: int | None) -> int | None:
+        """The hidden state `method` pools, as a number 0..layers-1; None for the last (however it was asked
+        for: by default, as -1 or as `layers`, so all three share cache entries) or where it reads no layer."""
+        if "layer" not in method.options or layers is None:
+            if self.layer is not None:
+                why = ("this model's layers cannot be read (a server computes its vectors, or its layer stack "
+                       "was not found)" if layers is None
+                       else f"method {method.name.value!r} reads no hidden layer")
+                raise MethodError(f"layer {self.layer}: {why}; layer applies to local models with the methods "
+                                  "that pool hidden states (last-token, mean, prompteol, echo, e5, cls)")
+            return None
+        k = layers if self.layer is None else self.layer
+        if not -(layers + 1) <= k <= layers:
+            raise MethodError(f"layer {k} is out of range: use 0..{layers} (0 the token embeddings, {layers} the "
+                              f"last layer) or -{layers + 1}..-1 counted from the top")
+        return None if k % (layers + 1) == layers else k % (layers + 1)
+
+    def embedding(self) -> "Options":
+        """These options without the post-processing: what the model's vectors (and their cache keys) depend on."""
+        return replace(self, post="none", whiten_dims=None)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 
+from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN
 from .analysis.intervals import Difference, Uncertainty, decide
 from .comparison import Comparison, SideResult
 from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
 from .presets import PRESETS
 from .tuned import scored_on
+
+GEOMETRY_NOTE = (f"top share: {GEOMETRY_EXPLAIN['top_share']}.\neffective rank: {GEOMETRY_EXPLAIN['effective_rank']}. "
+                 "Mean non-matching: near 1 means every vector points one way.")
 
 
 def number(value: float, digits: int = 2) -> str:
@@ -67,8 +71,15 @@ def change_words(u: Uncertainty, before: str, after: str, metric: str = "auc") -
     return f"{words} (clearly {'higher' if d.clear() > 0 else 'lower'}: {difference_words(d)})"
 
 
+def reading(side: SideResult) -> str:
+    """How a side read its vectors: the method, the layer where one was chosen, the post-processing."""
+    layer = f", layer {side.options.layer}" if side.options.layer is not None else ""
+    post = {"center": ", centred", "whiten": f", whitened ({side.options.whiten_dims} dims)"}.get(side.options.post, "")
+    return f"{side.method}{layer}{post}"
+
+
 def _name(side: SideResult) -> str:
-    return f"{side.model} ({side.method})"
+    return f"{side.model} ({reading(side)})"
 
 
 def is_embedder(side: SideResult) -> bool:
@@ -146,7 +157,9 @@ def table(comparison: Comparison) -> str:
     if comparison.excluded:  # a tuned side trained on some pairs: the headline rows are on the others
         rows += [(f"{METRIC_LABELS[name]}, all {len(comparison.pairs)} pairs",
                   *(number((r.metrics_all or r.metrics)[name], 3) for r in sides.values())) for name in HIGHER_IS_BETTER]
-    rows += [("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
+    rows += [("top share", *(number(r.geometry.top_share) if r.geometry else "n/a" for r in sides.values())),
+             ("effective rank", *(number(r.geometry.effective_rank, 1) if r.geometry else "n/a" for r in sides.values())),
+             ("from cache", *(f"{r.cached}/{r.cached + r.computed}" for r in sides.values())),
              ("truncated", *(str(r.truncated) for r in sides.values())),
              ("seconds", *(f"{r.seconds:.2f}" for r in sides.values())),
              ("device", *(f"{r.device} {r.dtype}" for r in sides.values()))]
@@ -154,4 +167,4 @@ def table(comparison: Comparison) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     scored = scored_on(comparison)
     return "\n".join([f"{len(comparison.pairs)} pairs", *lines, interval_note(u), "", *([scored] if scored else []),
-                      verdict(comparison)])
+                      verdict(comparison), "", GEOMETRY_NOTE])

@@ -12,11 +12,12 @@ from typing import Any, Sequence
 from .errors import SideError
 from .methods import METHODS
 from .presets import SIDES, default_pair
-from .prompts import Options
+from .prompts import POST, Options
 
 MAX_SIDES = 8
 MAX_NAME = 40
-OPTION_NAMES = {"task": "task", "chat-template": "chat_template", "max-length": "max_length"}
+OPTION_NAMES = {"task": "task", "chat-template": "chat_template", "max-length": "max_length", "layer": "layer",
+                "post": "post", "whiten-dims": "whiten_dims"}
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,22 @@ def _option_value(key: str, value: str) -> Any:
         if value.lower() not in words:
             raise SideError(f"chat-template={value!r}: use on, off or default")
         return words[value.lower()]
-    if key == "max_length":
+    if key in ("max_length", "whiten_dims"):
         if not value.isdigit() or int(value) < 1:
-            raise SideError(f"max-length={value!r}: use a positive number of tokens")
+            raise SideError(f"{key.replace('_', '-')}={value!r}: use a positive number "
+                            f"({'of tokens' if key == 'max_length' else 'of directions'})")
         return int(value)
+    if key == "layer":
+        if not value.lstrip("-").isdigit():
+            raise SideError(f"layer={value!r}: use a layer number (0 the token embeddings, -1 the last layer)")
+        return int(value)
+    if key == "post" and value not in POST:
+        raise SideError(f"post={value!r}: use one of {', '.join(POST)}")
     return value
 
 
 def with_side_option(specs: Sequence[SideSpec], text: str) -> list[SideSpec]:
-    """`NAME.OPTION=VALUE` (OPTION: task, chat-template, max-length) applied to the side called NAME."""
+    """`NAME.OPTION=VALUE` (OPTION: a key of OPTION_NAMES) applied to the side called NAME."""
     target, sep, value = (text or "").partition("=")
     name, dot, option = target.rpartition(".")
     if not sep or not dot or option not in OPTION_NAMES:
@@ -113,23 +121,29 @@ def sweep(model: str, methods: Sequence[str], options: Options | None = None, pr
 
 
 def specs_from_value(items: Any, options: Options | None = None) -> list[SideSpec]:
-    """Sides from the API's list of {"name", "model", "method"?, "task"?, "chat_template"?, "max_length"?}."""
+    """Sides from the API's list of {"name", "model", "method"?, and options: "task"?, "chat_template"?,
+    "max_length"?, "layer"?, "post"?, "whiten_dims"?, given at the top level or in an "options" object
+    (as the JSON output writes them)}."""
     if not isinstance(items, list):
         raise SideError(f"sides must be a list of objects with 'name' and 'model', got {type(items).__name__}")
     specs = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise SideError(f"side {number}: expected an object with 'name' and 'model', got {type(item).__name__}")
-        unknown = set(item) - {"name", "model", "method", "task", "chat_template", "max_length"}
+        nested = item.get("options") or {}
+        if not isinstance(nested, dict):
+            raise SideError(f"side {number}: options must be an object, got {type(nested).__name__}")
+        given = {**{k: v for k, v in item.items() if k != "options"}, **nested}
+        unknown = set(given) - {"name", "model", "method", *OPTION_NAMES.values()}
         if unknown:
             raise SideError(f"side {number}: unknown keys {', '.join(sorted(map(str, unknown)))}")
         opts = options or Options()
-        if item.get("task"):
-            opts = replace(opts, task=str(item["task"]))
-        if item.get("chat_template") is not None:
-            opts = replace(opts, chat_template=_option_value("chat_template", str(item["chat_template"])))
-        if item.get("max_length"):
-            opts = replace(opts, max_length=_option_value("max_length", str(item["max_length"])))
+        for key in OPTION_NAMES.values():
+            value = given.get(key)
+            if value is None or value == "" or (key == "max_length" and not value):
+                continue
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+            opts = replace(opts, **{key: value if key == "task" else _option_value(key, value)})
         specs.append(SideSpec(str(item.get("model") or ""), str(item.get("method") or "") or None, opts,
                               str(item.get("name") or "")))
     return specs

@@ -126,23 +126,57 @@ def test_a_file_dropped_on_the_table_is_read_by_embedlabs_parser(page):
     assert cell(page, 2, 0).count() == 0  # exactly the file's two pairs
 
 
+def add_smollm2_side(page, name: str, method: str) -> None:
+    """+ Add a model, then the new third row: its name, SmolLM2 (its method list filled) and `method`."""
+    page.click("#add-side")
+    page.locator("#side-3-name textarea").wait_for()
+    page.locator("#side-3-name textarea").fill(name)
+    page.locator("#side-3-model input").fill("smollm2-135m-instruct")
+    page.locator("#side-3-model input").press("Enter")
+    page.wait_for_function("document.querySelector('#side-3-method input').value === 'logits'", timeout=60_000)
+    page.locator("#side-3-method input").click()
+    page.get_by_role("option", name=method, exact=True).click()
+
+
 def test_a_third_side_added_on_the_page_gets_its_own_heatmap(page):
     """+ Add a model shows a row for a third side (name, model, method); Compare draws three heatmaps on
     one scale and the metrics table gets a third column."""
     page.get_by_role("button", name="Example: Original experiment (2 pairs)").click()
     cell(page, 0, 0).get_by_text("Where is the headquarter of OpenAI?").wait_for()
-    page.click("#add-side")
-    page.locator("#side-3-name textarea").wait_for()
-    page.locator("#side-3-name textarea").fill("gpt-echo")
-    page.locator("#side-3-model input").fill("smollm2-135m-instruct")
-    page.locator("#side-3-model input").press("Enter")
-    page.wait_for_function("document.querySelector('#side-3-method input').value === 'logits'", timeout=60_000)
-    page.locator("#side-3-method input").click()
-    page.get_by_role("option", name="echo", exact=True).click()
+    add_smollm2_side(page, "gpt-echo", "echo")
     compare_and_wait(page, 2, sides=3)
     titles = page.locator("#heatmaps .side-plot .gtitle").all_text_contents()
     assert titles[2] == "gpt-echo: smollm2-135m-instruct (echo)", titles
     assert page.locator("#metrics table.metrics thead th").count() == 4  # the metric column and three sides
     page.screenshot(path=str(ARTIFACTS / "browser-three-sides.png"), full_page=True)
+    page.click("#side-3-remove")
+    page.locator("#side-3-name").wait_for(state="hidden")
+
+
+def test_a_side_row_reads_a_layer_and_whitens(page, app_server):
+    """A side row's Layer and Post reach the comparison: the metrics table names the layer and the
+    whitening, and shows each side's top direction share and effective rank. (A page of its own: a row
+    added after another test removed one can briefly show that row's old values.)"""
+    own = open_dashboard(page.context.browser, app_server, viewport={"width": 1400, "height": 1000})
+    try:
+        _layer_and_whiten(own)
+    finally:
+        own.close()
+
+
+def _layer_and_whiten(page):
+    page.get_by_role("button", name="Example: Original experiment (2 pairs)").click()
+    cell(page, 0, 0).get_by_text("Where is the headquarter of OpenAI?").wait_for()
+    add_smollm2_side(page, "gpt-mid", "mean")
+    page.locator("#side-3-layer input").fill("10")
+    page.locator("#side-3-post input").click()
+    page.get_by_role("option", name="whiten", exact=True).click()
+    compare_and_wait(page, 2, sides=3)
+    table = page.locator("#metrics table.metrics").inner_text()
+    assert "mean, layer 10, whitened (2 dims)" in table and "Top direction share" in table, table
+    assert "Effective rank" in table
+    titles = page.locator("#heatmaps .side-plot .gtitle").all_text_contents()
+    assert titles[2] == "gpt-mid: smollm2-135m-instruct (mean, layer 10, whitened (2 dims))", titles
+    page.screenshot(path=str(ARTIFACTS / "browser-layer-whiten.png"), full_page=True)
     page.click("#side-3-remove")
     page.locator("#side-3-name").wait_for(state="hidden")

@@ -33,7 +33,7 @@ def test_suite_runs_every_item_at_tiny_size(tmp_path):
     done = _run(["benchmarks", "--size", "tiny", "--threads", "1", "--base", str(base), "--embed", str(embedder),
                  "--out", str(out)], tmp_path)
     report = json.loads(out.read_text())
-    assert [r["item"] for r in report["items"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert [r["item"] for r in report["items"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14]
     for record in report["items"]:
         assert RECORD_KEYS <= set(record), record["item"]
     items = {r["item"]: r for r in report["items"]}
@@ -43,7 +43,7 @@ def test_suite_runs_every_item_at_tiny_size(tmp_path):
     assert items[1]["checks"]["max_abs_diff"] <= 1e-5  # the engine equals sentence-transformers even here
     assert items[3]["checks"]["allclose_1e-4"]
     assert items[4]["checks"]["same_similarities"]
-    assert items[11]["checks"]["scheme_large"] == "blocks" and items[11]["checks"]["seconds_30"] > 0
+    assert items[13]["checks"]["scheme_large"] == "blocks" and items[13]["checks"]["seconds_30"] > 0
     assert report["meta"]["machine"]["torch_threads"] == 1
     assert "targets hold" in done.stdout and "ratio" in done.stdout
 

@@ -65,3 +65,11 @@ def test_gradio_tracks_the_compare_progress_bar():
     inputs, progress_index, _, _ = special_args(Dashboard.compare.__get__(object()), list(values))
     assert progress_index == 9
     assert isinstance(inputs[9], gr.Progress) and inputs[10] == 2 and inputs[11:] == ["x"] * 8
+
+
+def test_a_row_reads_a_layer_and_a_post_processing():
+    rows = sides_form.extra_rows(flat([{"name": "deep", "model": "m", "method": "mean", "layer": -3, "post": "whiten"},
+                                       {"name": "plain", "model": "m", "method": "mean", "layer": None, "post": None}]), 2)
+    specs = sides_form.specs_from_form("a", None, "b", None, Options(), rows)
+    assert (specs[2].options.layer, specs[2].options.post) == (-3, "whiten")
+    assert (specs[3].options.layer, specs[3].options.post) == (None, "none")

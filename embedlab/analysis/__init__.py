@@ -1,1 +1,2 @@
-"""Analyses of a comparison's numbers beyond the metrics themselves (each in a module of its own)."""
+"""Analyses of a comparison beyond its metrics, each in a module of its own: intervals and paired
+differences (bootstrap, intervals), the vectors' geometry, label-free post-processing, layer sweeps."""

@@ -40,6 +40,7 @@ class Backend(ABC):
     batch_size: int = 32
     batch_tokens: int = 16384
     info: dict = field(default_factory=dict)
+    layers: int | None = None  # hidden layers a method can read (0..layers); None where they cannot be read
 
     def prepare_many(self, texts: list[str], roles: list[Role], method: Method, options: Options) -> list[Item]:
         """Turn texts into items ready for `embed_batch` (tokenised, where the backend can)."""

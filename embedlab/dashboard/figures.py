@@ -28,6 +28,7 @@ from plotly.subplots import make_subplots
 from ..comparison import Comparison, SideResult
 from ..metrics import split_scores
 from ..presets import SIDES
+from ..report import reading
 COLORSCALE = "Viridis"
 MATCH_COLOR = "#e4572e"  # outline of matching cells; questions and answers in the PCA map
 QUESTION_COLOR, ANSWER_COLOR = "#3366cc", "#e4572e"
@@ -57,7 +58,7 @@ def hover_text(text: str, width: int = 40) -> str:
 
 def side_title(name: str, side: SideResult) -> str:
     trained = f"; dotted: {len(side.seen_in_training)} pairs it trained on" if side.seen_in_training else ""
-    return escape(f"{SIDES.get(name, name)}: {side.model} ({side.method}){trained}")
+    return escape(f"{SIDES.get(name, name)}: {side.model} ({reading(side)}){trained}")
 
 
 def color_range(matrices: Sequence) -> tuple[float, float]:

@@ -376,7 +376,8 @@ class Dashboard:
             values += [gr.update(value=row.get("name") or ""),
                        gr.update(value=model, choices=choices.row_model_choices(model, self.settings)),
                        gr.update(choices=offered, value=row.get("method")),
-                       gr.update(value=row.get("chat_template") or "default")]
+                       gr.update(value=row.get("chat_template") or "default"),
+                       gr.update(value=row.get("layer")), gr.update(value=row.get("post") or "none")]
         return (shown, *values, *[gr.update(visible=i < shown) for i in range(sides_form.EXTRA_ROWS)])
 
     def add_side(self, shown: int, *values) -> tuple:

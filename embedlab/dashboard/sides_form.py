@@ -1,5 +1,6 @@
 """The page's sides as a form: the two classic rows (base GPT, embedding model) and up to MAX_SIDES - 2
-extra rows, each a name, a model, a method and a chat-template choice. Plain functions between the
+extra rows, each a name, a model, a method, a chat-template choice, a layer (empty: the last) and a
+post-processing (none, center, whiten). Plain functions between the
 form's values and `SideSpec`s; no Gradio, no models (a sweep reads the model's configuration only).
 """
 
@@ -14,7 +15,7 @@ from ..sides import MAX_SIDES, SideSpec, default_specs, sweep
 from .choices import CHAT_TEMPLATE
 
 EXTRA_ROWS = MAX_SIDES - 2
-ROW_FIELDS = ("name", "model", "method", "chat_template")  # the values of one extra row, in this order
+ROW_FIELDS = ("name", "model", "method", "chat_template", "layer", "post")  # one extra row's values, in order
 
 
 def extra_rows(values: Sequence, shown: int) -> list[dict]:
@@ -34,6 +35,9 @@ def specs_from_form(base: str, base_method: str | None, embed: str, embed_method
     for number, row in enumerate(rows, start=3):
         chat = CHAT_TEMPLATE.get(row.get("chat_template") or "default")
         spec_options = options if chat is None else replace(options, chat_template=chat)
+        layer = row.get("layer")
+        spec_options = replace(spec_options, layer=None if layer in (None, "") else int(layer),
+                               post=row.get("post") or "none")
         name = (row.get("name") or "").strip() or f"side {number}"
         specs.append(SideSpec((row.get("model") or "").strip(), row.get("method") or None, spec_options, name))
     return specs

@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..analysis.geometry import EXPLAIN
 from ..analysis.intervals import best_of
-from ..comparison import Comparison
-from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
+from ..comparison import Comparison, SideResult
 from ..glossary import meaning
-from ..report import bracket, interval_note, number, verdict
+from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
+from ..report import bracket, interval_note, number, reading, verdict
 from ..tuned import scored_on
 
 
@@ -39,6 +40,16 @@ def verdict_html(comparison: Comparison) -> str:
             + f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
 
 
+def _shape_rows(sides: dict[str, SideResult]) -> list[str]:
+    """The geometry of each side's vectors, each row titled with what it means."""
+    rows = []
+    for key, label, digits in (("top_share", "Top direction share", 2), ("effective_rank", "Effective rank", 1)):
+        cells = "".join(f"<td>{getattr(r.geometry, key):.{digits}f}</td>" if r.geometry else "<td>n/a</td>"
+                        for r in sides.values())
+        rows.append(f"<tr><th scope='row' title='{_e(EXPLAIN[key])}'>{label} ⓘ</th>{cells}</tr>")
+    return rows
+
+
 def metrics_html(comparison: Comparison) -> str:
     """Every side's metrics in one table, a column per side, each value with its 95% interval; a value
     clearly better than every other side's (paired bootstrap) is bold and marked. With more than two
@@ -48,7 +59,7 @@ def metrics_html(comparison: Comparison) -> str:
     sides = {name: comparison.sides[name] for name in order}
     place = {name: f"#{ranking.index(name) + 1} " if len(ranking) > 2 else "" for name in sides}
     head = "".join(f"<th>{place[name]}{_e(name)}<br><span class='model'>{_e(r.model)}</span><br>"
-                   f"<span class='method'>{_e(r.method)}, dim {r.dim}</span></th>" for name, r in sides.items())
+                   f"<span class='method'>{_e(reading(r))}, dim {r.dim}</span></th>" for name, r in sides.items())
     rows = []
     for metric in METRIC_NAMES:
         best = best_of(u, list(sides), metric)
@@ -63,6 +74,7 @@ def metrics_html(comparison: Comparison) -> str:
         rows += [f"<tr class='all-pairs'><th scope='row'>{_e(METRIC_LABELS[metric])} ({_e(label)})</th>" + "".join(
             f"<td>{number((r.metrics_all or r.metrics)[metric], 3)}</td>" for r in sides.values()) + "</tr>"
             for metric in HIGHER_IS_BETTER]
+    rows += _shape_rows(sides)
     rows.append("<tr><th scope='row'>Device</th>" + "".join(
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
@@ -70,6 +82,8 @@ def metrics_html(comparison: Comparison) -> str:
     return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             f"<p class='note'>{_e(interval_note(u))} ▲ clearly better than every other side: the 95% interval of "
-            "the paired difference excludes 0. Top-1, MRR, AUC and margin: higher is better.</p>"
+            "the paired difference excludes 0. Top-1, MRR, AUC and margin: higher is better. Top direction share "
+            "and effective rank describe the vectors' shape (hover for what each means): a raw GPT's vectors crowd "
+            "into a narrow cone.</p>"
             "<details class='note glossary'><summary>What the numbers mean</summary><ul>"
             + "".join(f"<li>{_e(meaning(metric))}</li>" for metric in METRIC_NAMES) + "</ul></details>")

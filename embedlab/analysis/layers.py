@@ -1,0 +1,87 @@
+"""A layer sweep: the metrics of every layer of a model's methods, from one forward pass per text.
+
+`layer_sweep()` asks the engine for one recipe per (method, layer), all of one model: they read the
+same model input (a method sweep's options, so last-token and mean share it too), so `embed_many` runs
+each batch once and the transformers backend pools every layer as the pass reaches it (`backends/layers.py`);
+no batch's hidden states are held for every layer. Each layer is then scored and its vectors dropped;
+the pooled vectors of every layer are held until then (layers x methods x texts x dim floats).
+A side option `post` applies to every layer alike. `best()` is `metrics.rank`'s choice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from ..comparison import side_result
+from ..embedding import Progress, embed_many
+from ..errors import MethodError
+from .geometry import Geometry
+from ..methods import METHODS, Role
+from ..metrics import Metrics, rank
+from ..pairs import Pair, pairs_from_value
+from ..prompts import Options
+from ..sides import SideSpec, sweep
+
+
+def layer_methods(methods: Sequence[str]) -> list[str]:
+    """The methods among `methods` that read a hidden layer."""
+    return [m for m in methods if "layer" in METHODS[m].options]
+
+
+@dataclass(frozen=True)
+class LayerSweep:
+    model: str
+    layers: int  # hidden states 0..layers
+    options: dict[str, Options]  # method -> its options (layer aside)
+    metrics: dict[str, list[Metrics]]  # method -> metrics of layer 0..layers
+    geometry: dict[str, list[Geometry | None]]
+    seconds: float
+
+    def best(self, method: str) -> int:
+        """The layer whose vectors tell matching pairs apart best (AUC, then margin)."""
+        return int(rank({str(k): m for k, m in enumerate(self.metrics[method])})[0])
+
+    def side(self, method: str, name: str | None = None) -> SideSpec:
+        """The best layer of `method` as a side of a comparison."""
+        layer = self.best(method)
+        return SideSpec(self.model, method, replace(self.options[method], layer=layer), name or f"{method}@{layer}")
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "layers": self.layers, "seconds": round(self.seconds, 4),
+                "methods": {m: {"options": self.options[m].as_dict(), "best_layer": self.best(m),
+                                "metrics": [x.as_dict() for x in self.metrics[m]],
+                                "geometry": [g and g.as_dict() for g in self.geometry[m]]} for m in self.metrics}}
+
+
+def layer_sweep(session, pairs: Sequence[Pair] | Sequence[dict], model: str, methods: Sequence[str] | None = None,
+                options: Options | None = None, progress: Progress | None = None) -> LayerSweep:
+    """Every layer of `methods` (default: every method of `model` that reads a layer) on `pairs`."""
+    pairs = pairs_from_value(pairs)
+    session.settings.check_pairs(pairs)
+    info = session.inspect(model)
+    methods = list(methods or layer_methods(info.methods))
+    for method in methods:
+        info.method(method)
+        if method not in layer_methods([method]):
+            raise MethodError(f"method {method!r} reads no hidden layer; sweep one of: "
+                              f"{', '.join(layer_methods(info.methods)) or 'none (this model has none)'}")
+    backend = session.backend(model)
+    if backend.layers is None:
+        raise MethodError(f"{model}: its layers cannot be read (a server or precomputed vectors)")
+    specs = sweep(model, methods, options)
+    recipes = [(s.method, replace(s.options.embedding(), layer=k)) for s in specs for k in range(backend.layers + 1)]
+    texts = [p.question for p in pairs] + [p.answer for p in pairs]
+    roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
+    start = time.perf_counter()
+    with session.compute_lock:
+        embedded = embed_many(backend, texts, roles, recipes, session.cache, progress)
+    metrics: dict[str, list[Metrics]] = {s.method: [] for s in specs}
+    shapes: dict[str, list] = {s.method: [] for s in specs}
+    for (method, _), spec in zip(recipes, [s for s in specs for _ in range(backend.layers + 1)]):
+        result = side_result(backend, embedded.pop(0), len(pairs), spec.options)
+        metrics[method].append(result.metrics)
+        shapes[method].append(result.geometry)
+    return LayerSweep(backend.name, backend.layers, {s.method: s.options for s in specs}, metrics, shapes,
+                      time.perf_counter() - start)
