@@ -19,7 +19,7 @@ from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_c
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
 from embedlab.dashboard.overview import ZOOM_MAX
-from embedlab.dashboard.sides_form import EXTRA_ROWS
+from embedlab.dashboard.sides_form import EXTRA_ROWS, ROW_FIELDS
 from embedlab.dashboard.tune_section import DEFAULT_SECONDS, TuneSection
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
 from embedlab.dashboard.zerogpu import CONCURRENCY_ID, ON_ZEROGPU, serve, startup_models
@@ -309,8 +309,10 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
                 concurrency_limit=None)
     vectors_upload.upload(dashboard.add_vectors, [vectors_upload, pairs, shown, *side_fields], form,
                           api_name="add_vectors", concurrency_limit=None)
+    width, at = len(ROW_FIELDS), ROW_FIELDS.index  # side_fields: each extra row's ROW_FIELDS, row after row
+    extra_models = side_fields[at("model")::width]
     for i in range(EXTRA_ROWS):
-        side_model, side_method = side_fields[4 * i + 1], side_fields[4 * i + 2]
+        side_model, side_method = extra_models[i], side_fields[width * i + at("method")]
         side_model.input(dashboard.methods, side_model, side_method, api_name=False, concurrency_limit=None)
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
@@ -333,7 +335,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     tune_start.click(tune.start, [pairs, models["base"][0], models["embed"][0], models["embed"][1], tune_seconds,
                                   tune_holdout, tune_method],
                      [tune_status, tune_loss, tune_results, tune_caption, *tune_maps, tune_metrics, models["base"][0],
-                      *side_fields[1::4], *tune_download],
+                      *extra_models, *tune_download],
                      api_name=False, concurrency_limit=None, show_progress="hidden")
     tune_cancel.click(tune.cancel, None, tune_status, api_name=False, concurrency_limit=None)
     if tune_download:

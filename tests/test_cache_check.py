@@ -124,7 +124,7 @@ def test_a_store_of_a_newer_schema_is_left_alone(tmp_path):
 
 @dataclass(frozen=True)
 class WiderOptions(Options):
-    layer: int = -1  # an option added later, as another module might
+    later_option: int = -1  # an option added later, as another module might
 
 
 def test_key_parts_cover_weights_numerics_recipe_and_every_option(monkeypatch):
@@ -137,7 +137,7 @@ def test_key_parts_cover_weights_numerics_recipe_and_every_option(monkeypatch):
         vector_keys.key_parts(CountingBackend("a", device="cuda:1"), method, options),
         vector_keys.key_parts(backend, replace(method, template="Say: {text}"), options),  # same name, new recipe
         vector_keys.key_parts(backend, method, replace(options, max_length=7)),
-        vector_keys.key_parts(backend, method, WiderOptions(**options.as_dict(), layer=3)),
+        vector_keys.key_parts(backend, method, WiderOptions(**options.as_dict(), later_option=3)),
     ]
     assert vector_keys.key_parts(CountingBackend("a", device="cuda:0"), method, options) == variants[2]  # the kind
     assert vector_keys.key_parts(backend, method, WiderOptions(**options.as_dict())) != base  # keyed, even at default

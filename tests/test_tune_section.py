@@ -17,7 +17,7 @@ import tinymodels
 from embedlab.cache import EmbeddingCache
 from embedlab.dashboard import tune_runs, tune_section, visitors
 from embedlab.dashboard.handlers import Dashboard
-from embedlab.dashboard.sides_form import EXTRA_ROWS
+from embedlab.dashboard.sides_form import EXTRA_ROWS, ROW_FIELDS
 from embedlab.dashboard.tables import pairs_to_rows
 from embedlab.errors import ModelUnavailableError
 from embedlab.pairs import read_pairs
@@ -86,7 +86,8 @@ def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_t
     assert comparison.sides["base"].model == label and len(comparison.excluded) == 24  # trained on 24 of 30
     assert "Metrics on 6 unseen pairs; 24 used in training excluded" in outputs[1]
     sweep = dash.sweep(choice)  # a method sweep of the tuned model keeps its page name
-    rows = [sweep[2 + 4 * k + 1] for k in range(sweep[1])]  # each extra row's model: value and choices
+    width, at = len(ROW_FIELDS), ROW_FIELDS.index("model")
+    rows = [sweep[2 + width * k + at] for k in range(sweep[1])]  # each extra row's model: value and choices
     assert rows and all(row["value"] == choice and (label, choice) in row["choices"] for row in rows)
     # no server path reaches the page: the stream, the choices, the results, their files
     page = repr(updates) + repr(outputs) + repr(sweep) + "".join(Path(f).read_text() for f in outputs[-3])
