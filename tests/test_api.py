@@ -17,7 +17,7 @@ PAIRS = [{"question": "Where is the headquarter of OpenAI?", "answer": "OpenAI i
          {"question": "What is GPU?", "answer": "A graphics processing unit (GPU) is an electronic circuit that can "
                                                 "perform mathematical calculations quickly"}]
 RESULT_KEYS = {"model", "method", "options", "dim", "device", "dtype", "similarity", "metrics", "cached", "computed",
-               "truncated", "seconds", "intervals", "differences"}
+               "truncated", "seconds", "intervals", "differences", "metrics_all", "seen_in_training", "geometry"}
 METRIC_KEYS = {"top1", "mrr", "auc", "mean_pos", "mean_neg", "margin"}
 
 
