@@ -46,7 +46,7 @@ def _shape_rows(sides: dict[str, SideResult]) -> list[str]:
     for key, label, digits in (("top_share", "Top direction share", 2), ("effective_rank", "Effective rank", 1)):
         cells = "".join(f"<td>{getattr(r.geometry, key):.{digits}f}</td>" if r.geometry else "<td>n/a</td>"
                         for r in sides.values())
-        rows.append(f"<tr><th scope='row' title='{_e(EXPLAIN[key])}'>{label} ⓘ</th>{cells}</tr>")
+        rows.append(f"<tr><th scope='row' title='{_e(EXPLAIN[key])}'>{label}</th>{cells}</tr>")
     return rows
 
 
