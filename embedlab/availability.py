@@ -73,3 +73,8 @@ def cannot_fetch(name: str) -> str | None:
 def why_unavailable(name: str) -> str | None:
     """One short line saying why the preset `name` cannot run here; None where it can (or is not a preset)."""
     return gpu_missing(name) or cannot_fetch(name)
+
+
+def refusal(name: str, why: str) -> str:
+    """The one line that refuses a preset that cannot run here, wherever it is named (page, API, CLI)."""
+    return f"{name} cannot run here: {why}"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends.vectors import is_vectors, vectors_path
-from .availability import cannot_fetch, gpu_missing
+from .availability import cannot_fetch, gpu_missing, refusal
 from .errors import EmbedLabError, ModelUnavailableError, PairsError, VectorsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
 from .presets import PRESETS
@@ -154,7 +154,7 @@ class Settings:
                                         f"none (it would not fit in memory); the presets that run here: {runs}")
         missing = cannot_fetch(name)
         if missing:
-            raise ModelUnavailableError(f"{name!r} cannot run here: {missing}")
+            raise ModelUnavailableError(refusal(name, missing))
         return name
 
     def check_vectors(self, name: str) -> str:

@@ -28,7 +28,7 @@ def test_the_reasons(monkeypatch):
     assert availability.why_unavailable(OFFLINE_PAIR[0]) is None and availability.why_unavailable("org/any") is None
     monkeypatch.setattr(availability, "cuda_memory_gb", lambda: 80.0)  # a GPU that holds it: the weights are missing
     assert availability.why_unavailable(MISTRAL) == NO_HUB
-    with pytest.raises(ModelUnavailableError, match=f"^'{MISTRAL}' cannot run here: {NO_HUB}$"):
+    with pytest.raises(ModelUnavailableError, match=f"^{MISTRAL} cannot run here: {NO_HUB}$"):
         Settings().check_model(MISTRAL)  # anywhere: the load could only fail, at length
     monkeypatch.setattr(availability, "hub_reachable", lambda: True)
     assert availability.why_unavailable(MISTRAL) is None and Settings().check_model(MISTRAL) == MISTRAL

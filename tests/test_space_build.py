@@ -66,7 +66,7 @@ def test_the_space_serves_its_page_compares_on_the_bundled_model_and_names_a_mod
         client = Client(url, verbose=False)
         result = client.predict(pairs, [{"name": "minilm", "model": "all-minilm-l6-v2"}], api_name="/compare_many_json")
         assert result["results"]["minilm"]["metrics"]["top1"] == 1.0
-        unavailable = "'smollm2-135m-instruct' cannot run here: not installed here and the Hugging Face Hub cannot be reached"
+        unavailable = "smollm2-135m-instruct cannot run here: not installed here and the Hugging Face Hub cannot be reached"
         with pytest.raises(Exception, match=re.escape(unavailable)):  # said before any download is tried
             client.predict(pairs, "", "", "", "", api_name="/compare_json")  # the default base: smollm2, Hub only here
         deadline = time.monotonic() + 120

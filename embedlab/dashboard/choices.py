@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from ..availability import why_unavailable
+from ..availability import refusal, why_unavailable
 
 from ..backends.vectors import is_vectors
 from ..devices import offered
@@ -31,7 +31,7 @@ def check_available(models: Iterable[str]) -> None:
     for name in models:
         why = why_unavailable((name or "").strip())
         if why:
-            raise ModelUnavailableError(f"{name.strip()} cannot run here: {why}")
+            raise ModelUnavailableError(refusal(name.strip(), why))
 
 
 def model_choices(side: str, settings: Settings) -> tuple[list, bool]:
