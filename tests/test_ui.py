@@ -303,7 +303,7 @@ def test_loading_files(dashboard, tmp_path):
 @pytest.mark.slow
 def test_compare_json_returns_the_cli_schema(dashboard):
     result = dashboard.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
-    assert set(result) == {"pairs", "sides", "bootstrap", "results"}  # the CLI's schema
+    assert set(result) == {"pairs", "sides", "bootstrap", "results", "excluded_pairs", "scored_on"}  # the CLI's schema
     assert result["sides"] == ["base", "embed"]
     assert result["results"]["base"]["intervals"]["auc"] is None  # one pair: no interval, and why
     assert "at least 5 pairs" in result["results"]["base"]["intervals"]["none"]
@@ -318,7 +318,8 @@ def test_export_writes_images(dashboard, compared):
     _, (state, *_) = compared
     files = dashboard.export_figures(state)
     image = "png" if shutil.which("chromium") or shutil.which("google-chrome") else "html"
-    assert sorted(f.rsplit(".", 1)[1] for f in files) == sorted(["json", "csv"] + [image] * 3)
+    # the results (JSON, CSV, the intervals CSV) and the figures: heatmaps, distributions, PCA maps, the AUC forest plot
+    assert sorted(f.rsplit(".", 1)[1] for f in files) == sorted(["json", "csv", "csv"] + [image] * 4)
     with pytest.raises(gr.Error, match="compare first"):
         dashboard.export_figures(None)
 
