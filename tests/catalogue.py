@@ -121,7 +121,7 @@ CASES = [
     Case("too-many-pairs", pairs=[{"question": f"q{i}", "answer": f"a{i}"} for i in range(257)],
          error="257 pairs is over the limit of 256", hosted=True),  # a hosted demo's limit (outside: 100,000)
     Case("file-over-size-limit", file=("big.csv", b"question,answer\n" + b"q,a\n" * 1_400_000),
-         error="over the 5.0 MB limit"),
+         error="over the 5.0 MB limit", hosted=True),  # a hosted demo's limit (outside: 256 MB)
     # texts that are odd but fine
     Case("long-text", pairs=[{"question": "What is GPU?", "answer": LONG}, GOOD[1]], check=_truncated),
     Case("duplicate-pairs", pairs=[GOOD[0], GOOD[1], GOOD[0]], check=_duplicates_score_alike),

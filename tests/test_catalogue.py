@@ -17,6 +17,7 @@ from gradio_client.exceptions import AppError
 from catalogue import CASES, GOOD, Case
 from embedlab import cli
 from embedlab.cache import EmbeddingCache
+from embedlab.dashboard.sides_form import EXTRA_ROWS, ROW_FIELDS
 from embedlab.sides import SideSpec
 from embedlab.errors import EmbedLabError
 from embedlab.pairs import read_pairs
@@ -101,7 +102,9 @@ def through_app(client: Client, case: Case, tmp_path: Path):
                               embed_method=case.embed_method, api_name="/compare_json")
     if case.device:  # only the dashboard's Compare takes a device
         rows = {"headers": ["question", "answer"], "data": [[p["question"], p["answer"]] for p in case.pairs]}
-        no_extra_sides = [0] + ["", None, None, "default"] * 6  # rows shown, then each extra row's fields
+        empty_row = {"name": "", "model": None, "method": None, "chat_template": "default", "layer": None, "post": "none"}
+        no_extra_sides = [empty_row[field] for field in ROW_FIELDS] * EXTRA_ROWS  # every row's fields (the count of rows
+        # shown is a State, which the API does not take: it was sent here once, shifting every field after it by one)
         return client.predict(rows, case.base, case.base_method or None, case.embed, case.embed_method or None,
                               "", "default", 0, case.device, *no_extra_sides, api_name="/compare")
     return client.predict(pairs=case.pairs, base=case.base, base_method=case.base_method, embed=case.embed,
@@ -126,10 +129,11 @@ def test_running_app(case, clients, tmp_path):
     assert len(after["results"]["embed"]["similarity"]) == 2
 
 
-def test_the_server_itself_refuses_an_oversized_upload(app_server):
-    """The client checks max_file_size before sending; a raw HTTP upload must be refused by the server too."""
+def test_the_server_itself_refuses_an_oversized_upload(hosted_app):
+    """The client checks max_file_size before sending; a raw HTTP upload must be refused by the server too
+    (a hosted one's 5 MB: outside hosted mode the limit fits a 30,000-pair vectors file)."""
     import httpx
 
     files = {"files": ("big.csv", b"question,answer\n" + b"q,a\n" * 1_400_000, "text/csv")}
-    response = httpx.post(app_server + "gradio_api/upload", files=files, timeout=60)
+    response = httpx.post(hosted_app + "gradio_api/upload", files=files, timeout=60)
     assert response.status_code == 413, response.text[:300]
