@@ -1,5 +1,5 @@
-"""Similarity matrices, the scores that say how well a model tells matching pairs apart, and the one
-rule that says which of two scores is better.
+"""Similarity matrices, the scores that say how well a model tells matching pairs apart, and the order
+of sides by those scores.
 
 `cos_sim(q, a)[i][j]` is the cosine similarity of question i and answer j; the diagonal holds the
 matching pairs. `score()` turns such a matrix into `Metrics`; `rank()` orders sides by their AUC and
