@@ -5,7 +5,7 @@
 
 A `MistralForCausalLM` of Mistral-7B's shape (`benchmarks.gpu.MISTRAL_7B`) with random weights is
 made in bf16 on the GPU and saved as a model folder with the real Mistral 7B v0.1 tokenizer
-(`benchmarks.mistral_tokenizer`: the file the `mistral-common` wheel carries; `--tokenizer` names
+(`tests.support.mistral_tokenizer`: the file the `mistral-common` wheel carries; `--tokenizer` names
 another folder or file). Then `embedlab.tuning.tune()` runs on it as the dashboard and CLI run it:
 the `e5` method, every layer trained through LoRA adapters, batches of 16 pairs, for `--seconds` of
 training; the tuned folder is saved, loaded again and measured on the held-out pairs.
@@ -33,7 +33,7 @@ from embedlab.tuning import TuneConfig, tune
 
 from .corpus import pairs
 from .gpu import build, where
-from .mistral_tokenizer import VOCAB, load_tokenizer
+from tests.support.mistral_tokenizer import VOCAB, load_tokenizer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

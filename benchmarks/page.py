@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.processes import answers, free_port, stop
+
 from .timing import item, median
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,32 +30,6 @@ with gr.Blocks() as demo:
 
 demo.launch()
 """
-
-
-def free_port() -> int:
-    """A free loopback port (the tests' app helpers use it too)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    """Whether `url` answers 200 now."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def stop(proc: subprocess.Popen, grace: float) -> None:
-    """Ask a process to end; kill it if it has not within `grace` seconds (the tests' app helpers use it too)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def served_after(script: Path, cache_dir: Path, timeout: float = 300) -> float:

@@ -1,6 +1,6 @@
 """Item 12: the remote backend's throughput against a plain httpx loop, on the same local infinity server.
 
-infinity serves the offline MiniLM on the CPU (`benchmarks.infinity`); both clients send the same
+infinity serves the offline MiniLM on the CPU (`tests.support.infinity`); both clients send the same
 mixed-length texts in requests of 32, 4 requests in flight: EmbedLab through `embedding.embed` with no
 cache (so every text is sent every round; its own batching, ordering and checks included), the baseline
 as the least a client must do (httpx posts from 4 threads, JSON decoded into one float32 array). EmbedLab
@@ -27,7 +27,7 @@ import httpx
 import numpy as np
 
 from .corpus import mixed_texts
-from .infinity import SERVED, running_infinity
+from tests.support.infinity import SERVED, running_infinity
 from .timing import interleaved, item, median
 
 IN_FLIGHT = 4

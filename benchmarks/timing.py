@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from tests.support.ranks import spearman  # noqa: F401 - the benchmarks' measuring helpers in one import
+
 
 def interleaved(cases: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
     """Seconds of each case in each of `repeats` rounds; round r starts with case r (mod the count)."""
@@ -28,21 +30,6 @@ def interleaved(cases: dict[str, Callable[[], object]], repeats: int) -> dict[st
 
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
-
-
-def rankdata(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, ties sharing their average rank (as scipy.stats.rankdata)."""
-    values = np.asarray(values).ravel()
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(1, len(values) + 1)
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    return (np.bincount(inverse, weights=ranks) / counts)[inverse]
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two equally shaped arrays, flattened."""
-    return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
 
 
 def item(number: int, what: str, baseline: str, candidate: str, target: str, holds: bool, *,

