@@ -46,6 +46,7 @@ SHORT = "(min-width: 1000px) and (max-height: 820px)"  # a projector or a small 
 CSS = """
 #verdict {min-height: 4.5rem;}
 .verdict-line {font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0;}
+.verdict-detail {margin: 0.2rem 0;}
 .run-line, .note {color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0.2rem 0;}
 .caption {font-size: 0.95rem; margin: 0;}
 .scored-on, .caveat {font-weight: 600; margin: 0.2rem 0;} table.metrics tr.all-pairs {color: var(--body-text-color-subdued);}

@@ -28,6 +28,8 @@ METRIC_LABELS = {
 }
 HIGHER_IS_BETTER = ("top1", "mrr", "auc", "margin")  # the means alone say nothing about separation
 RANK_BY = ("auc", "margin")  # how sides are ordered: AUC, and margin where the AUCs are equal
+RANK_WORDS = ("AUC, then margin where AUCs are equal, highest first (the point estimates; a \u25b2 says which "
+              "lead is clear)")
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,22 @@ def _gap(comparison: Comparison) -> str:
             f"model, {_name(sides[e])}.")
 
 
+def first_answers(comparison: Comparison) -> str:
+    """The verdict in plain words, before any statistic: for how many questions each side ranked the question's
+    own answer first, best side first, e.g. "The right answer came first for 30 of 30 questions with
+    all-minilm-l6-v2 (native) and 2 of 30 with smollm2 (logits)." Counted on the pairs the metrics are on (a
+    tuned side's unseen ones): Top-1 is that count over that number."""
+    n = len(comparison.pairs) - len(comparison.excluded)
+    if n < 1:
+        return ""
+    counts = [(round(comparison.sides[name].metrics.top1 * n), _name(comparison.sides[name]))
+              for name in comparison.ranking()]
+    unit = "question" if n == 1 else "questions"
+    said = [f"{counts[0][0]} of {n} {unit} with {counts[0][1]}"] + [f"{k} of {n} with {name}" for k, name in counts[1:]]
+    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + f"{',' if len(said) > 2 else ''} and {said[-1]}"
+    return f"The right answer came first for {listed}."
+
+
 def verdict(comparison: Comparison) -> str:
     """One sentence saying which side separates matching pairs better, and how sure that is: "better"
     only where the paired difference is clear; otherwise "no clear difference on these N pairs"."""
@@ -167,4 +183,4 @@ def table(comparison: Comparison) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     scored = scored_on(comparison)
     return "\n".join([f"{len(comparison.pairs)} pairs", *lines, interval_note(u), "", *([scored] if scored else []),
-                      verdict(comparison), "", GEOMETRY_NOTE])
+                      first_answers(comparison), verdict(comparison), "", GEOMETRY_NOTE])

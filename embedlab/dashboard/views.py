@@ -14,8 +14,8 @@ from ..analysis.geometry import EXPLAIN
 from ..analysis.intervals import best_of
 from ..comparison import Comparison, SideResult
 from ..glossary import meaning
-from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
-from ..report import bracket, interval_note, number, reading, verdict
+from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, RANK_WORDS
+from ..report import bracket, first_answers, interval_note, number, reading, verdict
 from ..tuned import scored_on
 
 
@@ -35,7 +35,8 @@ def run_line(comparison: Comparison) -> str:
 
 def verdict_html(comparison: Comparison) -> str:
     scored = scored_on(comparison)
-    return (f'<div class="verdict"><p class="verdict-line">{_e(verdict(comparison))}</p>'
+    return (f'<div class="verdict"><p class="verdict-line">{_e(first_answers(comparison))}</p>'
+            f'<p class="verdict-detail">{_e(verdict(comparison))}</p>'
             + (f'<p class="scored-on">{_e(scored)}</p>' if scored else "")
             + f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
 
@@ -81,7 +82,8 @@ def metrics_html(comparison: Comparison) -> str:
         f"<td>{r.seconds:.2f} ({r.cached}/{r.cached + r.computed} cached)</td>" for r in sides.values()) + "</tr>")
     return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
-            f"<p class='note'>{_e(interval_note(u))} ▲ clearly better than every other side: the 95% interval of "
+            + (f"<p class='note ranking-rule'>Ranked by {_e(RANK_WORDS)}.</p>" if len(ranking) > 2 else "")
+            + f"<p class='note'>{_e(interval_note(u))} ▲ clearly better than every other side: the 95% interval of "
             "the paired difference excludes 0. Top-1, MRR, AUC and margin: higher is better. Top direction share "
             "and effective rank describe the vectors' shape (hover for what each means): a raw GPT's vectors crowd "
             "into a narrow cone.</p>"

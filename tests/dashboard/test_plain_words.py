@@ -68,3 +68,44 @@ def test_a_loss_near_zero_on_few_pairs_gets_a_caveat():
     comparison = SimpleNamespace(sides=dict.fromkeys(tune_section.SIDE_NAMES, side), uncertainty=u)
     assert "learnt them by heart" not in tune_section.summary(result, comparison)  # the caveat is a line of its own
     assert "Before tuning reads the base GPT with e5, the method it is tuned with" in tune_section.before_note("e5")
+
+
+def _first_count(similarity: np.ndarray) -> int:
+    """Questions whose own answer scores above every other answer, one question at a time."""
+    count = 0
+    for i, row in enumerate(similarity):
+        if all(row[i] >= row[j] for j in range(len(row)) if j != i):
+            count += 1
+    return count
+
+
+def test_the_plain_verdict_counts_the_questions_each_side_answered_first():
+    from test_ui import side
+    from embedlab.comparison import Comparison
+    from embedlab.pairs import Pair
+    from embedlab.report import first_answers
+
+    rng = np.random.default_rng(3)
+    n = 12
+    sims = {"base": rng.normal(size=(n, n)), "embed": rng.normal(size=(n, n)) + 3 * np.eye(n),
+            "third": rng.normal(size=(n, n)) + np.eye(n)}
+    comparison = Comparison(tuple(Pair(f"q{i}", f"a{i}") for i in range(n)),
+                            {name: side(name + "-model", s) for name, s in sims.items()})
+    counts = {name: _first_count(s) for name, s in sims.items()}
+    order = sorted(counts, key=lambda name: -comparison.sides[name].metrics.auc)
+    said = ", ".join(f"{counts[name]} of {n}{' questions' if i == 0 else ''} with {name}-model (m)"
+                     for i, name in enumerate(order[:-1]))
+    assert first_answers(comparison) == (f"The right answer came first for {said}, and {counts[order[-1]]} of {n} "
+                                         f"with {order[-1]}-model (m).")
+    assert len(set(counts.values())) > 1  # the sides differ, so a wrong count or order shows
+    page = views.verdict_html(comparison)
+    assert page.index(first_answers(comparison)) < page.index("verdict-detail")  # plain words first, then the figures
+    assert "Ranked by AUC, then margin" in views.metrics_html(comparison)  # the ranking rule beside the leaderboard
+    assert "Ranked by" not in views.metrics_html(fake_result())  # two sides: no leaderboard, no rule
+
+
+def test_the_plain_verdict_of_two_sides_and_of_one_question():
+    from embedlab.report import first_answers
+
+    assert first_answers(fake_result()) == ("The right answer came first for 2 of 2 questions with embedder (m) "
+                                            "and 1 of 2 with gpt (m).")
