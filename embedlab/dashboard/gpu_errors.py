@@ -37,7 +37,7 @@ def _shown(exc: BaseException, what: str) -> gr.Error:
     return gr.Error(f"{what} failed on the GPU: {type(exc).__name__}: {detail}", print_exception=False)
 
 
-def _guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Callable:
+def guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Callable:
     """`fn` raising `convert(exc)` for each `catch` it raises (for a generator, at any step)."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -59,7 +59,7 @@ def _guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Cal
 
 def in_worker(fn: Callable, what: str) -> Callable:
     """`fn` with any exception but a `gr.Error` turned into one, naming `what` failed."""
-    return _guarded(fn, Exception, lambda exc: _shown(exc, what))
+    return guarded(fn, Exception, lambda exc: _shown(exc, what))
 
 
 def explained(exc: gr.Error, what: str) -> gr.Error:
@@ -79,4 +79,4 @@ def explained(exc: gr.Error, what: str) -> gr.Error:
 
 def in_main(fn: Callable, what: str) -> Callable:
     """The decorated `fn` with its `explained` failures."""
-    return _guarded(fn, gr.Error, lambda exc: explained(exc, what))
+    return guarded(fn, gr.Error, lambda exc: explained(exc, what))
