@@ -199,6 +199,9 @@ def test_dashboard_uploads_vectors_and_draws_a_large_set(tmp_path):
     caption, figs = zoom(101, 30)
     assert "Pairs 101-130 of 2,500" in caption and [f["visible"] for f in figs] == [True] * 3 + [False] * (SIDE_SLOTS - 3)
     np.testing.assert_allclose(figs[0]["value"].data[0].z, full[100:130, 100:130], atol=1e-12)
+    hover = figs[0]["value"].data[0].text  # each cell: its pair numbers in the whole set, texts and cosine
+    assert hover[0][1] == f"<b>Q101</b> q100<br><b>A102</b> a101<br>cosine {full[100, 101]:.3f}"
+    assert hover[1][1].endswith(f"cosine {full[101, 101]:.3f} (matching pair)")
     caption, figs = zoom(2490, 30)  # kept inside the set
     assert "Pairs 2471-2500" in caption
     caption, figs = zoom(1, 0)  # size 0: the block means again

@@ -30,7 +30,7 @@ def words(exc: BaseException) -> str:
     return exc.message if isinstance(exc, gr.Error) else str(exc)
 
 
-def _shown(exc: BaseException, what: str) -> gr.Error:
+def _as_error(exc: BaseException, what: str) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
     detail = one_line(exc) or "no message"
@@ -59,7 +59,7 @@ def guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Call
 
 def in_worker(fn: Callable, what: str) -> Callable:
     """`fn` with any exception but a `gr.Error` turned into one, naming `what` failed."""
-    return guarded(fn, Exception, lambda exc: _shown(exc, what))
+    return guarded(fn, Exception, lambda exc: _as_error(exc, what))
 
 
 def explained(exc: gr.Error, what: str) -> gr.Error:

@@ -51,9 +51,9 @@ class PageEvents:
         comparison = compute(session, [p.as_dict() for p in pairs], specs, None if device == "auto" else device,
                              vectors=True, progress=progress)
         state = ViewState.of(comparison)
-        return {self.layout.state: state, **self.shown(state)}
+        return {self.layout.state: state, **self.result_outputs(state)}
 
-    def shown(self, state: ViewState) -> dict:
+    def result_outputs(self, state: ViewState) -> dict:
         """Every result component for `state`: verdict, metrics, figures, the zoom row (large sets only),
         the results column made visible, and no downloads (Export writes them for this result)."""
         layout, comparison = self.layout, state.comparison  # one object: its bootstrap runs once
@@ -75,8 +75,8 @@ class PageEvents:
             caption, figs = overview.zoom_views(state.comparison, state.vectors, int(start or 1) - 1, int(size))
             caption = heatmap_caption(caption)
         else:
-            shown = page_figures(state)
-            caption, figs = shown["caption"], shown["heatmaps"]
+            whole = page_figures(state)
+            caption, figs = whole["caption"], whole["heatmaps"]
         return {self.layout.heatmap_caption: caption, **dict(zip(self.layout.heatmaps, slots(figs)))}
 
     def export(self, state: ViewState | None) -> dict:

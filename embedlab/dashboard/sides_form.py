@@ -18,10 +18,10 @@ EXTRA_ROWS = MAX_SIDES - 2
 ROW_FIELDS = ("name", "model", "method", "chat_template", "layer", "post")  # one extra row's values, in order
 
 
-def extra_rows(values: Sequence, shown: int) -> list[dict]:
-    """The first `shown` extra rows from the flat list of every row's ROW_FIELDS values."""
+def extra_rows(values: Sequence, count: int) -> list[dict]:
+    """The first `count` extra rows from the flat list of every row's ROW_FIELDS values."""
     width = len(ROW_FIELDS)
-    return [dict(zip(ROW_FIELDS, values[i * width:(i + 1) * width])) for i in range(min(shown, EXTRA_ROWS))]
+    return [dict(zip(ROW_FIELDS, values[i * width:(i + 1) * width])) for i in range(min(count, EXTRA_ROWS))]
 
 
 def specs_from_form(base: str, base_method: str | None, embed: str, embed_method: str | None, options: Options,

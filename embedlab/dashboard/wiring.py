@@ -81,13 +81,13 @@ def wire_models(demo: gr.Blocks, layout: Layout, form: FormEvents) -> None:
 
 def wire_results(layout: Layout, handlers: Handlers) -> None:
     page, classic = handlers.page, layout.classic
-    shown = [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
-             layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
+    results = [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
+               layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
     layout.compare.click(page.compare,
                          [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
                           classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
                           layout.extra_count, *layout.side_fields()],
-                         [layout.state, *shown], api_name="compare", concurrency_id=CONCURRENCY_ID,
+                         [layout.state, *results], api_name="compare", concurrency_id=CONCURRENCY_ID,
                          show_progress_on=layout.verdict
                          ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
     layout.zoom.click(page.zoom, [layout.state, layout.zoom_start, layout.zoom_size],
