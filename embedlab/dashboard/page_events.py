@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from . import choices, exports, overview, sides_form, tables, views
+from . import choices, exports, overview, sides_form, tables, views, visitors
 from .compute import PageSession, compute
 from .layout import Layout
 from .page_errors import on_page
@@ -35,7 +35,7 @@ class PageEvents:
         opts = choices.options(task, chat_template, max_length)
         specs = sides_form.specs_from_form(base, base_method, embed, embed_method, opts,
                                            sides_form.extra_rows(values, int(extra_count or 0)))
-        specs = [replace(spec, model=self.session.owner(spec.model)[0]) for spec in specs]
+        specs = [replace(spec, model=visitors.resolve(spec.model)) for spec in specs]
         return pairs, specs, self.session.session_for([spec.model for spec in specs])
 
     @on_page
