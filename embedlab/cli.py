@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
-import re
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from .backends.remote import KEY_VARIABLE
 from .cache_check import DEFAULT_SAMPLE
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
+from .filenames import matrix_paths
 from .glossary import metrics_help
 from .methods import DEFAULT_TASK, METHODS
 from .pairs import MAX_PAIRS, read_pairs
@@ -131,17 +131,6 @@ def cmd_compare(args) -> int:
             print(f"[embedlab] wrote {path} ({name}: {len(result.pairs):,} x {len(result.pairs):,} float32)",
                   file=sys.stderr)
     return 0
-
-
-def matrix_paths(path: str, sides: list[str]) -> dict[str, Path]:
-    """OUT.npy for one side; OUT.SIDE.npy for each of several (the side's name made safe for a file name)."""
-    out = Path(path)
-    if out.suffix != ".npy":
-        raise EmbedLabError(f"--matrix {path}: the file must end in .npy")
-    if len(sides) == 1:
-        return {sides[0]: out}
-    safe = {name: re.sub(r"[^A-Za-z0-9._-]+", "_", name) for name in sides}
-    return {name: out.with_name(f"{out.stem}.{safe[name]}.npy") for name in sides}
 
 
 def write_matrix(vectors, path: Path) -> None:

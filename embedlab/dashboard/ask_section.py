@@ -2,7 +2,7 @@
 
 `ask` rebuilds the page's sides from the visitor's state (each side's model, method and resolved
 options, so the table's vectors come back from the cache rather than the model) and asks them through
-`agent_api.compute_answers`, the same path as the `ask_json` endpoint; `answers_html` is the pure view.
+`compute.compute_answers`, the same path as the `ask_json` endpoint; `answers_html` is the pure view.
 What it leaves out: the question's point on the PCA maps.
 """
 
@@ -16,8 +16,9 @@ from ..ask import check_question
 from ..backends.vectors import METHOD as VECTORS_METHOD
 from ..errors import EmbedLabError
 from ..sides import SideSpec
-from . import visitors
-from .agent_api import compute_answers
+from .compute import PageSession, compute_answers
+from .page_errors import on_page
+from .results import ViewState
 
 
 def answers_html(asked: dict, labels: dict[str, str]) -> str:
@@ -39,27 +40,24 @@ def answers_html(asked: dict, labels: dict[str, str]) -> str:
 
 
 class AskSection:
-    def __init__(self, dashboard):
-        self.dashboard = dashboard
+    def __init__(self, session: PageSession):
+        self.session = session
 
-    def ask(self, state: dict | None, question: str) -> str:
+    @on_page
+    def ask(self, state: ViewState | None, question: str) -> str:
         """The answers to `question` from the comparison on the visitor's page, as HTML."""
         if not state:
             raise gr.Error("compare first: there is nothing to ask yet", print_exception=False)
-        comparison = state["comparison"]
+        comparison = state.comparison
         specs = [SideSpec(side.model, side.method, side.options, name)
                  for name, side in comparison.sides.items() if side.method != VECTORS_METHOD]
         skipped = {name: "precomputed vectors cannot embed a new question"
                    for name, side in comparison.sides.items() if side.method == VECTORS_METHOD}
-        try:
-            question = check_question(question, self.dashboard.settings.max_text_chars)
-            if not specs:
-                raise EmbedLabError("every side is precomputed vectors, which cannot embed a new question")
-            session = visitors.session_for(self.dashboard.session_name, [spec.model for spec in specs])
-            self.dashboard.place(specs, session)
-            asked = compute_answers(session, [p.as_dict() for p in comparison.pairs], specs, question)
-        except (EmbedLabError, gr.Error) as exc:
-            raise gr.Error(html.escape(exc.message if isinstance(exc, gr.Error) else str(exc), quote=False),
-                           print_exception=False) from None
+        question = check_question(question, self.session.settings.max_text_chars)
+        if not specs:
+            raise EmbedLabError("every side is precomputed vectors, which cannot embed a new question")
+        session = self.session.session_for([spec.model for spec in specs])
+        self.session.place(specs, session)
+        asked = compute_answers(session, [p.as_dict() for p in comparison.pairs], specs, question)
         labels = {name: f"{side.model} ({side.method})" for name, side in comparison.sides.items()}
         return answers_html({**asked, "skipped": {**asked["skipped"], **skipped}}, labels)

@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import logging
-import re
 import shutil
 import tempfile
 import time
@@ -29,6 +28,7 @@ import numpy as np
 
 from ..analysis.intervals import Uncertainty
 from ..comparison import Comparison
+from ..filenames import matrix_paths, safe_name
 from ..metrics import METRIC_NAMES
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def file_stem(comparison: Comparison, when: float | None = None) -> str:
     time in UTC, e.g. embedlab-30-pairs-1a2b3c-base-vs-embed-20261206-031500, so that a second export
     never downloads as "(1)" and each says what it holds."""
     digest = hashlib.sha256(json.dumps([p.as_dict() for p in comparison.pairs]).encode()).hexdigest()[:6]
-    sides = "-vs-".join(re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "side" for name in comparison.sides)
+    sides = "-vs-".join(safe_name(name) for name in comparison.sides)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(when))
     return f"embedlab-{len(comparison.pairs)}-pairs-{digest}-{sides[:MAX_SIDES_CHARS].rstrip('-_')}-{stamp}"
 
@@ -136,8 +136,6 @@ def cells(comparison: Comparison) -> int:
 def write_matrices(comparison: Comparison, path: Path, stem: str) -> Path:
     """Each side's question x answer matrix (float32 .npy; a large set's top answers and scores instead),
     the pairs as CSV and the sides' models and methods as JSON, in one zip."""
-    from ..cli import matrix_paths
-
     names = {side: p.stem for side, p in matrix_paths(f"{stem}.npy", list(comparison.sides)).items()}
     pairs = io.StringIO(newline="")
     writer = csv.writer(pairs)

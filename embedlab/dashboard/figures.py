@@ -101,16 +101,29 @@ def _tick_font(n: int) -> dict:
     return {"size": 11 if n <= 10 else 9}
 
 
+def question_hovers(pairs, index) -> list[str]:
+    """The hover line of each question numbered in `index` (counted from 0; shown from 1)."""
+    return [f"<b>Q{i + 1}</b> {hover_text(pairs[i].question)}" for i in index]
+
+
+def answer_hovers(pairs, index) -> list[str]:
+    return [f"<b>A{j + 1}</b> {hover_text(pairs[j].answer)}" for j in index]
+
+
+def cell_hover(question: str, answer: str, cosine: float, matching: bool) -> str:
+    """A heatmap cell's hover: its question and answer lines (`question_hovers`, `answer_hovers`) and cosine."""
+    return f"{question}<br>{answer}<br>cosine {cosine:.3f}{' (matching pair)' if matching else ''}"
+
+
 def heatmap_trace(comparison: Comparison, name: str, zrange: tuple[float, float], colorbar: bool = True) -> go.Heatmap:
     """One side's question x answer similarities on the colour scale `zrange`; the full texts on hover."""
     pairs, r = comparison.pairs, comparison.sides[name]
     n = len(pairs)
     sim = np.asarray(r.similarity, dtype=np.float64)
-    hover_q = [f"<b>Q{i + 1}</b> {hover_text(p.question)}" for i, p in enumerate(pairs)]
-    hover_a = [f"<b>A{j + 1}</b> {hover_text(p.answer)}" for j, p in enumerate(pairs)]
+    questions, answers = question_hovers(pairs, range(n)), answer_hovers(pairs, range(n))
     seen = set(r.seen_in_training or ())
-    text = [[f"{hover_q[i]}<br>{hover_a[j]}<br>cosine {sim[i, j]:.3f}{' (matching pair)' if i == j else ''}"
-             f"{SEEN_NOTE if i in seen or j in seen else ''}" for j in range(n)] for i in range(n)]
+    text = [[cell_hover(q, a, sim[i, j], i == j) + (SEEN_NOTE if i in seen or j in seen else "")
+             for j, a in enumerate(answers)] for i, q in enumerate(questions)]
     return go.Heatmap(
         z=sim, x=list(range(n)), y=list(range(n)), zmin=zrange[0], zmax=zrange[1], colorscale=COLORSCALE,
         showscale=colorbar, colorbar={"title": {"text": "cosine"}, "thickness": 14},
@@ -281,28 +294,18 @@ def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
     if unit:
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     centred = x - x.mean(axis=0)
-    if len(x) > x.shape[1]:  # more rows than numbers in each (a large set's sample): the covariance is smaller
-        values, directions = np.linalg.eigh(centred.T @ centred)
-        order = np.argsort(values)[::-1]
-        values, directions = np.clip(values[order], 0.0, None), directions[:, order]
-        k = int(min(2, np.sum(values > 1e-12 * max(values[0], 1e-300))))
-        points, explained = np.zeros((len(x), 2)), np.zeros(2)
-        if k:
-            loadings = directions[:, :k] * np.sign(directions[np.abs(directions[:, :k]).argmax(axis=0), np.arange(k)])
-            points[:, :k] = centred @ loadings
-            explained[:k] = values[:k] / values.sum()
-        return points, explained
-    gram = centred @ centred.T  # n x n: rows are few and vectors long (49152 for logits), so this is fast
-    values, vectors = np.linalg.eigh(gram)
+    # the smaller of the two matrices with the same non-zero eigenvalues: n x n when rows are few and
+    # vectors long (49152 numbers for logits), d x d for a large set's sample of short vectors
+    wide = len(x) <= x.shape[1]
+    values, vectors = np.linalg.eigh(centred @ centred.T if wide else centred.T @ centred)
     order = np.argsort(values)[::-1]
     values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
     k = int(min(2, np.sum(values > 1e-12 * max(values[0] if len(values) else 0.0, 1e-300))))
     points, explained = np.zeros((len(x), 2)), np.zeros(2)
-    if k:
-        scale = np.sqrt(values[:k])
-        points[:, :k] = vectors[:, :k] * scale
-        loadings = centred.T @ vectors[:, :k] / scale  # the principal directions, one column each
-        points[:, :k] *= np.sign(loadings[np.abs(loadings).argmax(axis=0), np.arange(k)])
+    if k:  # the principal directions, one column each, then each one's largest loading made positive
+        loadings = centred.T @ vectors[:, :k] / np.sqrt(values[:k]) if wide else vectors[:, :k]
+        loadings = loadings * np.sign(loadings[np.abs(loadings).argmax(axis=0), np.arange(k)])
+        points[:, :k] = centred @ loadings
         explained[:k] = values[:k] / values.sum()
     return points, explained
 

@@ -30,14 +30,14 @@ def words(exc: BaseException) -> str:
     return exc.message if isinstance(exc, gr.Error) else str(exc)
 
 
-def _shown(exc: BaseException, what: str) -> gr.Error:
+def _as_error(exc: BaseException, what: str) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
     detail = one_line(exc) or "no message"
     return gr.Error(f"{what} failed on the GPU: {type(exc).__name__}: {detail}", print_exception=False)
 
 
-def _guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Callable:
+def guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Callable:
     """`fn` raising `convert(exc)` for each `catch` it raises (for a generator, at any step)."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -59,7 +59,7 @@ def _guarded(fn: Callable, catch: type[BaseException], convert: Callable) -> Cal
 
 def in_worker(fn: Callable, what: str) -> Callable:
     """`fn` with any exception but a `gr.Error` turned into one, naming `what` failed."""
-    return _guarded(fn, Exception, lambda exc: _shown(exc, what))
+    return guarded(fn, Exception, lambda exc: _as_error(exc, what))
 
 
 def explained(exc: gr.Error, what: str) -> gr.Error:
@@ -79,4 +79,4 @@ def explained(exc: gr.Error, what: str) -> gr.Error:
 
 def in_main(fn: Callable, what: str) -> Callable:
     """The decorated `fn` with its `explained` failures."""
-    return _guarded(fn, gr.Error, lambda exc: explained(exc, what))
+    return guarded(fn, gr.Error, lambda exc: explained(exc, what))

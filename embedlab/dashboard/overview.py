@@ -20,7 +20,8 @@ import plotly.graph_objects as go
 from ..comparison import Comparison, SideResult
 from ..metrics import cos_sim
 from ..metrics_blocks import BlockSummary
-from .figures import COLORSCALE, MATCH_COLOR, SIDE_TITLE, TEMPLATE, color_range, escape, hover_text, side_title
+from .figures import (COLORSCALE, MATCH_COLOR, SIDE_TITLE, TEMPLATE, answer_hovers, cell_hover, color_range, escape,
+                      question_hovers, side_title)
 
 PCA_SAMPLE = 500  # pairs drawn in the PCA map of a large set (a seeded random sample)
 ZOOM_MAX = 200  # rows (and columns) of the exact sub-matrix at most
@@ -39,10 +40,8 @@ def pca_sample(n: int, size: int = PCA_SAMPLE, seed: int = 0) -> np.ndarray:
 
 
 def grid_range(blocks: list[BlockSummary]) -> tuple[float, float]:
-    """One colour scale for every side's block means."""
-    values = np.concatenate([b.grid.ravel() for b in blocks])
-    low, high = float(values.min()), float(values.max())
-    return (low, high) if high > low else (low - 0.5, high + 0.5)
+    """One colour scale for every side's block means (`figures.color_range`'s rule)."""
+    return color_range([b.grid for b in blocks])
 
 
 def _cell_label(kind: str, start: int, stop: int) -> str:
@@ -105,9 +104,9 @@ def zoom_heatmap(pairs, name: str, side: SideResult, sim: np.ndarray, start: int
     the texts on hover, labelled by their pair numbers in the whole set."""
     stop = start + len(sim)
     index = list(range(start, stop))
-    text = [[f"<b>Q{i + 1}</b> {hover_text(pairs[i].question)}<br><b>A{j + 1}</b> {hover_text(pairs[j].answer)}"
-             f"<br>cosine {sim[i - start, j - start]:.3f}{' (matching pair)' if i == j else ''}" for j in index]
-            for i in index]
+    questions, answers = question_hovers(pairs, index), answer_hovers(pairs, index)
+    text = [[cell_hover(q, a, sim[i, j], index[i] == index[j]) for j, a in enumerate(answers)]
+            for i, q in enumerate(questions)]
     fig = go.Figure(go.Heatmap(z=sim, x=index, y=index, zmin=zrange[0], zmax=zrange[1], colorscale=COLORSCALE,
                                colorbar={"title": {"text": "cosine"}, "thickness": 14}, text=text,
                                hovertemplate="%{text}<extra></extra>", xgap=1 if stop - start <= 60 else 0,

@@ -18,20 +18,18 @@ EXTRA_ROWS = MAX_SIDES - 2
 ROW_FIELDS = ("name", "model", "method", "chat_template", "layer", "post")  # one extra row's values, in order
 
 
-def extra_rows(values: Sequence, shown: int) -> list[dict]:
-    """The first `shown` extra rows from the flat list of every row's ROW_FIELDS values."""
+def extra_rows(values: Sequence, count: int) -> list[dict]:
+    """The first `count` extra rows from the flat list of every row's ROW_FIELDS values."""
     width = len(ROW_FIELDS)
-    return [dict(zip(ROW_FIELDS, values[i * width:(i + 1) * width])) for i in range(min(shown, EXTRA_ROWS))]
+    return [dict(zip(ROW_FIELDS, values[i * width:(i + 1) * width])) for i in range(min(count, EXTRA_ROWS))]
 
 
 def specs_from_form(base: str, base_method: str | None, embed: str, embed_method: str | None, options: Options,
-                    rows: Sequence[dict]) -> list[SideSpec] | None:
-    """The sides the form describes; None where it shows only the two classic rows (the classic path)."""
-    classic = default_specs(SideSpec((base or "").strip(), base_method or None, options),
-                            SideSpec((embed or "").strip(), embed_method or None, options))
-    if not rows:
-        return None
-    specs = list(classic.values())
+                    rows: Sequence[dict]) -> list[SideSpec]:
+    """The sides the form describes: the two classic rows (a row with no model: the default pair's, the
+    rule of `sides.default_specs`), then each extra row."""
+    specs = list(default_specs(SideSpec((base or "").strip(), base_method or None, options),
+                               SideSpec((embed or "").strip(), embed_method or None, options)).values())
     for number, row in enumerate(rows, start=3):
         chat = CHAT_TEMPLATE.get(row.get("chat_template") or "default")
         spec_options = options if chat is None else replace(options, chat_template=chat)

@@ -1,5 +1,5 @@
 """The real dashboard in headless Chromium, as a person uses it: load the original example, compare,
-read the heatmaps and metrics, upload a file (its markup shown as text), and see the message for a bad
+read the heatmaps and metrics, export the results, upload a file (its markup shown as text), and see the message for a bad
 file. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
@@ -67,9 +67,12 @@ def test_original_example_compares_side_by_side(page):
     assert metrics.locator("td.best").count() == 0  # 2 pairs have no interval: no side is marked better
     assert "No intervals: an interval needs at least 5 pairs" in page.locator("#metrics").inner_text()
     page.locator("#forest .main-svg").first.wait_for()  # the AUC forest plot
+    assert page.locator("#downloads a[download]").count() == 0  # a Compare writes no files: Export does
+    page.get_by_role("button", name="Export figures as images").click()
     stem = "embedlab-2-pairs-"  # the set, the sides and the time follow (exports.file_stem)
     for suffix in (".json", ".csv", "-intervals.csv"):
-        page.locator(f"#downloads a[download^='{stem}'][download*='-base-vs-embed-'][download$='{suffix}']").first.wait_for()
+        page.locator(f"#downloads a[download^='{stem}'][download*='-base-vs-embed-'][download$='{suffix}']").first.wait_for(
+            timeout=120_000)  # with the figures as PNG: Chromium draws them
     page.screenshot(path=str(ARTIFACTS / "browser-original.png"), full_page=True)
 
 

@@ -220,16 +220,15 @@ def test_on_a_projector_the_verdict_and_both_heatmaps_are_on_the_first_screen(br
     save(page, "screenshot-projector.png")
 
     # the pairs and models come after the results here; a Compare pressed down there shows the new
-    # result from the top. The new result is told by its result files (each Compare writes a new folder),
-    # not by the verdict: a repeat from the cache gives the very same verdict HTML ("0.00 s"), which Gradio
-    # leaves in place, marks and all.
+    # result from the top. The new result is told by the last export's files going (a Compare clears
+    # them), not by the verdict: a repeat from the cache gives the very same verdict HTML ("0.00 s"),
+    # which Gradio leaves in place, marks and all.
+    page.get_by_role("button", name="Export figures as images").click()
+    page.wait_for_function(f"() => !!({RESULT_FILE})()", timeout=COMPARE_MS)
     page.locator("#compare").scroll_into_view_if_needed()
     assert page.evaluate("scrollY") > 720
-    before = page.evaluate(RESULT_FILE)
-    assert before
     page.get_by_role("button", name="Compare").click()
-    page.wait_for_function(f"old => {{ const now = ({RESULT_FILE})(); return now && now !== old; }}", arg=before,
-                           timeout=COMPARE_MS)
+    page.wait_for_function(f"() => !({RESULT_FILE})()", timeout=COMPARE_MS)
     assert page.locator("#verdict .run-line").inner_text().startswith("2 pairs")
     page.wait_for_function("scrollY === 0", timeout=10_000)
     page.close()

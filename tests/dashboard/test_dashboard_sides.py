@@ -5,7 +5,8 @@ import gradio as gr
 import pytest
 
 from embedlab.dashboard import sides_form
-from embedlab.dashboard.handlers import Dashboard
+from embedlab.dashboard.page_events import PageEvents
+from embedlab.presets import default_pair
 from embedlab.prompts import Options
 from embedlab.session import Session, register
 from embedlab.settings import Settings
@@ -18,8 +19,10 @@ GPT = "smollm2-135m-instruct"
 def dashboard():
     from embedlab.cache import EmbeddingCache
 
+    from tests.support.pages import page
+
     register("sides-form", Session(cache=EmbeddingCache(use_disk=False), settings=Settings()))
-    return Dashboard("sides-form")
+    return page("sides-form")
 
 
 def flat(rows: list[dict]) -> list:
@@ -27,8 +30,10 @@ def flat(rows: list[dict]) -> list:
     return [row.get(field) for row in rows for field in sides_form.ROW_FIELDS]
 
 
-def test_only_the_classic_rows_mean_the_classic_sides():
-    assert sides_form.specs_from_form("a", None, "b", None, Options(), []) is None
+def test_the_classic_rows_are_the_classic_sides_with_the_default_pair_for_an_empty_model():
+    specs = sides_form.specs_from_form("a", "mean", " ", None, Options(max_length=8), [])
+    assert specs == [SideSpec("a", "mean", Options(max_length=8), "base"),
+                     SideSpec(default_pair()[1], None, Options(max_length=8), "embed")]
 
 
 def test_extra_rows_become_named_sides_with_their_chat_template():
@@ -41,19 +46,26 @@ def test_extra_rows_become_named_sides_with_their_chat_template():
 
 
 def test_adding_removing_and_sweeping_rows(dashboard):
-    shown, *rest = dashboard.add_side(0, *flat([]))
-    assert shown == 1 and [u["visible"] for u in rest[-sides_form.EXTRA_ROWS:]] == [True] + [False] * 5
+    from tests.support.pages import outputs, rows_read
+
+    form, layout = dashboard.form, dashboard.form.layout
+    out = form.add_side(0, *flat([]))
+    assert set(out) == outputs(dashboard, "add_side")  # keyed by component: every row, nothing else
+    assert out[layout.extra_count] == 1
+    assert [out[row.row]["visible"] for row in layout.side_rows] == [True] + [False] * 5
     rows = [{"name": "one", "model": GPT, "method": "mean", "chat_template": "on"},
             {"name": "two", "model": GPT, "method": "echo", "chat_template": "default"}]
-    shown, *rest = dashboard.remove_side(0, 2, *flat(rows))
-    assert shown == 1 and rest[0]["value"] == "two" and rest[2]["value"] == "echo"
-    assert "echo" in rest[2]["choices"] or ("echo", "echo") in rest[2]["choices"]
-    method, shown, *rest = dashboard.sweep(GPT)
-    assert method["value"] == "logits" and shown == 5
-    names = [rest[i * len(sides_form.ROW_FIELDS)]["value"] for i in range(shown)]
-    assert names == ["last-token", "mean", "e5", "prompteol", "echo"]
+    out = form.remove_side(0, 2, *flat(rows))
+    shown = rows_read(dashboard, out)
+    assert out[layout.extra_count] == 1 and len(shown) == 1
+    assert shown[0]["name"]["value"] == "two" and shown[0]["method"]["value"] == "echo"
+    assert "echo" in shown[0]["method"]["choices"] or ("echo", "echo") in shown[0]["method"]["choices"]
+    out = form.sweep(GPT)
+    assert set(out) == outputs(dashboard, "sweep")
+    assert out[layout.classic["base"].method]["value"] == "logits" and out[layout.extra_count] == 5
+    assert [row["name"]["value"] for row in rows_read(dashboard, out)] == ["last-token", "mean", "e5", "prompteol", "echo"]
     with pytest.raises(gr.Error, match="unknown model"):
-        dashboard.sweep("no such model")
+        form.sweep("no such model")
 
 
 def test_gradio_tracks_the_compare_progress_bar():
@@ -62,7 +74,7 @@ def test_gradio_tracks_the_compare_progress_bar():
     from gradio.helpers import special_args
 
     values = ["rows", "base", "", "embed", "", "", "default", None, "auto", 2, *["x"] * 8]
-    inputs, progress_index, _, _ = special_args(Dashboard.compare.__get__(object()), list(values))
+    inputs, progress_index, _, _ = special_args(PageEvents.compare.__get__(object()), list(values))
     assert progress_index == 9
     assert isinstance(inputs[9], gr.Progress) and inputs[10] == 2 and inputs[11:] == ["x"] * 8
 

@@ -158,6 +158,19 @@ def test_pca_matches_the_covariance_eigenvectors():
     np.testing.assert_allclose(again[::-1], points, atol=1e-9)
 
 
+def test_pca_of_few_long_vectors_matches_the_covariance_eigenvectors_too():
+    """Fewer rows than numbers in each (the page's usual case): the same map, signs fixed the same way."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 30)) * np.linspace(3.0, 0.1, 30)
+    points, explained = figures.pca_2d(x, unit=False)
+    centred = x - x.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(centred.T, bias=True))
+    top = vectors[:, ::-1][:, :2]
+    top = top * np.sign(top[np.abs(top).argmax(axis=0), [0, 1]])  # each direction's largest loading positive
+    np.testing.assert_allclose(points, centred @ top, atol=1e-9)
+    np.testing.assert_allclose(explained, values[::-1][:2] / values.sum(), atol=1e-9)
+
+
 def test_pca_on_unit_vectors_ignores_length():
     a, _ = figures.pca_2d([[1, 0, 0], [0, 2, 0], [0, 0, 3]])
     b, _ = figures.pca_2d([[5, 0, 0], [0, 1, 0], [0, 0, 1]])

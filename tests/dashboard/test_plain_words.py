@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from test_ui import fake_result
+from tests.support.results import fake_result
 
 from embedlab.analysis.intervals import measure
 from embedlab.dashboard import exports, tune_section, views
@@ -80,7 +80,7 @@ def _first_count(similarity: np.ndarray) -> int:
 
 
 def test_the_plain_verdict_counts_the_questions_each_side_answered_first():
-    from test_ui import side
+    from tests.support.results import side
     from embedlab.comparison import Comparison
     from embedlab.pairs import Pair
     from embedlab.report import first_answers

@@ -16,8 +16,8 @@ import pytest
 from tests.support import tinymodels
 from embedlab.cache import EmbeddingCache
 from embedlab.dashboard import tune_runs, tune_section, visitors
-from embedlab.dashboard.handlers import Dashboard
-from embedlab.dashboard.sides_form import EXTRA_ROWS, ROW_FIELDS
+from embedlab.dashboard.tune_events import TuneEvents
+from tests.support.pages import page, rows_read, triggered
 from embedlab.dashboard.tables import pairs_to_rows
 from embedlab.errors import ModelUnavailableError
 from embedlab.pairs import read_pairs
@@ -38,60 +38,69 @@ def models(tmp_path_factory):
     return str(tinymodels.llama_causal(folder / "llama")), str(tinymodels.bert_sentence_transformer(folder / "bert"))
 
 
-def section(name: str, settings: Settings | None = None) -> tune_section.TuneSection:
+def section(name: str, settings: Settings | None = None) -> TuneEvents:
+    """The Fine-tune section's events of a page on a new session `name`; `.page` is the whole page's handlers."""
     register(name, Session(cache=EmbeddingCache(use_disk=False), settings=settings or Settings()))
-    return tune_section.TuneSection(Dashboard(name))
+    handlers = page(name)
+    handlers.tune.page = handlers
+    return handlers.tune
+
+
+def status(tune: TuneEvents, update: dict) -> str:
+    return update[tune.layout.tune.status]
 
 
 def visitor(name: str) -> SimpleNamespace:
     return SimpleNamespace(session_hash=name)  # what the handlers read of a gr.Request
 
 
-def run(tune, models, seconds=2.0, rows=ROWS, holdout=0.2, method="mean", who="v1") -> list[tuple]:
+def run(tune, models, seconds=2.0, rows=ROWS, holdout=0.2, method="mean", who="v1") -> list[dict]:
     return list(tune.start(rows, models[0], models[1], None, seconds, holdout, method, visitor(who)))
 
 
 def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_tuned_model(models):
     tune = section("tune-stream")
     updates = run(tune, models)
-    first, last = updates[0], updates[-1]
-    assert "starting" in first[0] and first[2]["visible"] is False
-    curves = [u[1] for u in updates[1:-1] if not isinstance(u[1], type(gr.skip()))]
+    first, last, t, layout = updates[0], updates[-1], tune.layout.tune, tune.layout
+    assert "starting" in first[t.status] and first[t.results]["visible"] is False
+    curves = [u[t.loss] for u in updates[1:-1] if t.loss in u]
     assert curves and len(curves[0].data[0].y) == 1  # drawn from the first step on
-    assert "Done:" in last[0] and "AUC" in last[0] and "<progress" in last[0]
-    steps = len(last[1].data[0].y)
-    assert steps >= 1 and f"{steps} steps" in last[0]
-    shown = [u[0] for u in updates if "step " in u[0] and "Done" not in u[0]]
+    assert "Done:" in last[t.status] and "AUC" in last[t.status] and "<progress" in last[t.status]
+    steps = len(last[t.loss].data[0].y)
+    assert steps >= 1 and f"{steps} steps" in last[t.status]
+    shown = [u[t.status] for u in updates if "step " in u[t.status] and "Done" not in u[t.status]]
     assert f"step {steps}: loss" in shown[-1]  # the progress ends where the result's count does
-    heatmaps = last[4:7]
+    heatmaps = [last[plot] for plot in t.heatmaps]
     assert [fig.layout.title.text.split(":")[0] for fig in heatmaps] == list(tune_section.SIDE_NAMES)
     assert all(fig.data[0].z.shape == (6, 6) for fig in heatmaps)  # 6 of 30 pairs held out
     assert len({(fig.data[0].zmin, fig.data[0].zmax) for fig in heatmaps}) == 1  # one colour scale
-    assert "before tuning" in last[7] and "embedding model" in last[7]
-    assert html.escape(tune_section.before_note("mean")) in last[3]  # why "before" can differ from Compare's default
-    label, choice = last[8]["choices"][-1]
+    assert "before tuning" in last[t.metrics] and "embedding model" in last[t.metrics]
+    assert html.escape(tune_section.before_note("mean")) in last[t.caption]  # why "before" can differ from Compare's
+    label, choice = last[layout.classic["base"].model]["choices"][-1]
     folder = visitors.resolve(choice)
     assert label == f"tuned llama (mean, {steps} steps)" and (Path(folder) / TUNE_FILE).exists()
-    assert all(u["choices"][-1] == (label, choice) for u in last[9:9 + EXTRA_ROWS])
-    assert last[9 + EXTRA_ROWS]["visible"] is True  # the download button, outside hosted mode
-    assert len(last) == 10 + EXTRA_ROWS and all(len(u) == len(last) for u in updates)
+    assert all(last[row.model]["choices"][-1] == (label, choice) for row in layout.side_rows)
+    assert last[t.zip]["visible"] is True  # the download button, outside hosted mode
+    wired = triggered(tune.page, t.start, "click")
+    assert set(last) == wired and all(set(u) <= wired for u in updates)  # keyed by component; the end changes all
 
     archive = tune.download(visitor("v1"))["value"]
     assert archive.endswith(".zip") and Path(archive).stat().st_size > 1000
     # Compare takes the tuned folder as a model, in the visitor's own session
-    dash = tune.dashboard
-    assert dash.methods(choice).value == "mean"
-    outputs = dash.compare(ROWS, choice, "mean", models[1], None, "", "default", 0, "auto")
-    comparison = outputs[0]["comparison"]
+    dash = tune.page
+    assert dash.form.methods(choice).value == "mean"
+    compared = dash.page.compare(ROWS, choice, "mean", models[1], None, "", "default", 0, "auto")
+    comparison = compared[layout.state].comparison
     assert comparison.sides["base"].model == label and len(comparison.excluded) == 24  # trained on 24 of 30
-    assert "Metrics on 6 unseen pairs; 24 used in training excluded" in outputs[1]
-    sweep = dash.sweep(choice)  # a method sweep of the tuned model keeps its page name
-    width, at = len(ROW_FIELDS), ROW_FIELDS.index("model")
-    rows = [sweep[2 + width * k + at] for k in range(sweep[1])]  # each extra row's model: value and choices
+    assert "Metrics on 6 unseen pairs; 24 used in training excluded" in compared[layout.verdict]
+    sweep = dash.form.sweep(choice)  # a method sweep of the tuned model keeps its page name
+    rows = [row["model"] for row in rows_read(dash, sweep)]  # each extra row's model: value and choices
     assert rows and all(row["value"] == choice and (label, choice) in row["choices"] for row in rows)
     # no server path reaches the page: the stream, the choices, the results, their files
-    page = repr(updates) + repr(outputs) + repr(sweep) + "".join(Path(f).read_text() for f in outputs[-3])
-    assert str(visitors.ROOT) not in page and folder not in page
+    files = dash.page.export(compared[layout.state])[layout.downloads]
+    shown = repr(updates) + repr(compared) + repr(sweep) + "".join(Path(f).read_text() for f in files
+                                                                   if f.endswith((".csv", ".json")))
+    assert str(visitors.ROOT) not in shown and folder not in shown
 
     tune.end_session(visitor("v1"))  # the visitor left
     assert not Path(folder).exists() and not visitors.folder(visitors.key(visitor("v1"))).exists()
@@ -122,10 +131,10 @@ def test_an_encoder_only_base_with_a_causal_only_method_is_refused(models):
         list(tune.start(ROWS, models[1], models[1], None, 2, 0.2, "e5", visitor("enc")))
 
 
-def first_step(updates) -> None:
+def first_step(tune, updates) -> None:
     """Read the stream until its first loss point."""
     for update in updates:
-        if "step 1" in update[0]:
+        if "step 1" in status(tune, update):
             return
     raise AssertionError("the stream ended before the first step")
 
@@ -133,14 +142,14 @@ def first_step(updates) -> None:
 def test_cancel_stops_the_run_and_a_second_visitor_is_told_the_server_is_busy(models):
     tune = section("tune-busy")
     stream = tune.start(ROWS, models[0], models[1], None, 120, 0.2, "mean", visitor("first"))
-    first_step(stream)
+    first_step(tune, stream)
     began = time.perf_counter()
     with pytest.raises(gr.Error, match="another fine-tune is running"):
         run(tune, models, who="second")
     assert time.perf_counter() - began < 5  # told at once, not queued
     assert "cancelling" in tune.cancel(visitor("first"))
     rest = list(stream)
-    assert "Cancelled; nothing was written" in rest[-1][0]
+    assert "Cancelled; nothing was written" in status(tune, rest[-1])
     assert not list(visitors.folder(visitors.key(visitor("first"))).glob("model-*"))
     tune.running.thread.join(10)
     assert not tune_runs.SLOT.locked()
@@ -150,7 +159,7 @@ def test_cancel_stops_the_run_and_a_second_visitor_is_told_the_server_is_busy(mo
 def test_leaving_mid_run_stops_the_training_and_removes_the_folder(models):
     tune = section("tune-leave")
     stream = tune.start(ROWS, models[0], models[1], None, 120, 0.2, "mean", visitor("leaver"))
-    first_step(stream)
+    first_step(tune, stream)
     threading.Thread(target=lambda: list(stream), daemon=True).start()  # the page stops reading
     tune.end_session(visitor("leaver"))
     assert not visitors.folder(visitors.key(visitor("leaver"))).exists()

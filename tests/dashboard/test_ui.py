@@ -13,6 +13,8 @@ import pytest
 
 from embedlab.cache import EmbeddingCache
 from embedlab.comparison import Comparison, SideResult
+from tests.support.results import fake_result, side  # noqa: F401 - side: other tests build sides too
+
 from embedlab.dashboard import choices, exports, tables, views, zerogpu
 from embedlab.errors import EmbedLabError, PairsError
 from embedlab.metrics import score
@@ -22,18 +24,6 @@ from embedlab.session import Session, get_session, register
 from embedlab.settings import Settings
 
 OFFLINE = ("smollm2-135m-instruct", "all-minilm-l6-v2")
-
-
-def side(model: str, similarity) -> SideResult:
-    sim = np.asarray(similarity, dtype=np.float64)
-    return SideResult(model=model, method="m", options=Options(), device="cpu", dtype="float32", similarity=sim,
-                      metrics=score(sim), cached=1, computed=3, truncated=0, seconds=0.25, dim=4)
-
-
-def fake_result(models=("gpt", "embedder"), questions=("q1", "q2"), answers=("a1", "a2")) -> Comparison:
-    sims = {"base": [[0.30, 0.31], [0.29, 0.30]], "embed": [[0.8, -0.1], [0.2, 0.7]]}
-    return Comparison(tuple(Pair(q, a) for q, a in zip(questions, answers)),
-                      {name: side(model, sims[name]) for name, model in zip(("base", "embed"), models)})
 
 
 # table rows and API pairs -------------------------------------------------------------------------
@@ -198,11 +188,11 @@ def test_sessions_are_found_by_name():
 # handlers, with the offline models ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dashboard(offline_registry, session_cache_dir):
-    from embedlab.dashboard.handlers import Dashboard
+    from tests.support.pages import page
 
     register("tests", Session(cache=EmbeddingCache(session_cache_dir / "ui-tests"), registry=offline_registry,
                                       settings=Settings()))
-    return Dashboard("tests")
+    return page("tests")
 
 
 @pytest.fixture(scope="module")
@@ -211,17 +201,19 @@ def compared(dashboard):
             ["What is GPU?", "A GPU is an electronic circuit that performs calculations quickly."],
             ["<b>Is this bold?</b>", "No & it <i>never</i> is."]]
     args = (rows, OFFLINE[0], "logits", OFFLINE[1], "native", "", "default", 0, "auto")
-    return args, dashboard.compare(*args)
+    return args, dashboard.page.compare(*args)
 
 
 @pytest.mark.slow
-def test_compare_fills_every_output(compared):
-    from embedlab.dashboard.handlers import SIDE_SLOTS
+def test_compare_fills_every_output(dashboard, compared):
+    from embedlab.dashboard.results import SIDE_SLOTS
 
-    _, (state, verdict, metrics, caption, *rest) = compared
-    heatmaps, (distributions, forest), projections, (files, results, zoom) = (
-        rest[:SIDE_SLOTS], rest[SIDE_SLOTS:SIDE_SLOTS + 2], rest[SIDE_SLOTS + 2:2 * SIDE_SLOTS + 2], rest[2 * SIDE_SLOTS + 2:])
-    result = state["comparison"]
+    _, out = compared
+    layout = dashboard.page.layout
+    state, verdict, metrics, caption = out[layout.state], out[layout.verdict], out[layout.metrics], out[layout.heatmap_caption]
+    heatmaps, projections = [out[p] for p in layout.heatmaps], [out[p] for p in layout.projections]
+    distributions, forest, results, zoom = out[layout.distributions], out[layout.forest], out[layout.results], out[layout.zoom_row]
+    result = state.comparison
     assert [r.model for r in result.sides.values()] == list(OFFLINE)
     assert result.sides["base"].similarity.shape == (3, 3)
     assert all(r.vectors is None for r in result.sides.values())  # a visitor's state keeps no vectors
@@ -231,17 +223,24 @@ def test_compare_fills_every_output(compared):
     assert [slot["visible"] for slot in projections] == [True, True] + [False] * (SIDE_SLOTS - 2)
     assert len(distributions.data) == 4 and [len(slot["value"].data) for slot in projections[:2]] == [3, 3]
     for side in ("base", "embed"):
-        assert state["projections"][side][0].shape == (6, 2)
-    assert sorted(f.rsplit(".", 1)[1] for f in files) == ["csv", "csv", "json"]  # results, intervals, JSON
+        assert state.projections[side][0].shape == (6, 2)
+    assert out[layout.downloads] is None  # a Compare writes no files (Export does) and clears the last export's
     assert len(forest.data[0].x) == 2  # the AUC of each side (3 pairs: no whiskers, the hover says why)
     assert results.visible is True and zoom.visible is False  # the zoom control is for large sets only
 
 
 @pytest.mark.slow
+def test_compare_changes_exactly_the_components_it_is_wired_to(dashboard, compared):
+    from tests.support.pages import outputs
+
+    assert set(compared[1]) == outputs(dashboard, "compare")  # keyed by component: nothing missing, nothing extra
+
+
+@pytest.mark.slow
 def test_a_second_compare_comes_from_the_cache(dashboard, compared):
     args, _ = compared
-    state = dashboard.compare(*args)[0]
-    for r in state["comparison"].sides.values():
+    state = dashboard.page.compare(*args)[dashboard.page.layout.state]
+    for r in state.comparison.sides.values():
         assert r.computed == 0 and r.cached == 6
 
 
@@ -249,13 +248,13 @@ def test_a_second_compare_comes_from_the_cache(dashboard, compared):
 def test_projection_is_the_pca_of_the_vectors(dashboard, compared):
     from embedlab.dashboard import figures
 
-    _, (state, *_) = compared
+    state = compared[1][dashboard.page.layout.state]
     session = get_session("tests")
-    pairs = state["comparison"].pairs
+    pairs = state.comparison.pairs
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     vectors = session.embed(OFFLINE[1], texts, "native").vectors  # passages only: native has no roles
     points, _ = figures.pca_2d(vectors)
-    np.testing.assert_allclose(state["projections"]["embed"][0], points, atol=1e-5)
+    np.testing.assert_allclose(state.projections["embed"][0], points, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -266,43 +265,43 @@ def test_compare_embeds_each_text_once_for_every_view(dashboard, compared, monke
 
     monkeypatch.setattr(Session, "embed", no_second_embedding)
     args, _ = compared
-    state = dashboard.compare(*args)[0]
-    assert state["projections"]["base"][0].shape == (6, 2)
+    state = dashboard.page.compare(*args)[dashboard.page.layout.state]
+    assert state.projections["base"][0].shape == (6, 2)
 
 
 @pytest.mark.slow
 def test_compare_refuses_bad_input_with_the_engine_words(dashboard):
     with pytest.raises(gr.Error, match="row 2: the question is empty"):
-        dashboard.compare([["q", "a"], ["", "a2"]], OFFLINE[0], "logits", OFFLINE[1], "native", "", "default", 0,
-                          "auto")
+        dashboard.page.compare([["q", "a"], ["", "a2"]], OFFLINE[0], "logits", OFFLINE[1], "native", "", "default",
+                               0, "auto")
     with pytest.raises(gr.Error, match="does not apply to all-minilm-l6-v2; valid methods"):
-        dashboard.compare([["q", "a"]], OFFLINE[0], "logits", OFFLINE[1], "logits", "", "default", 0, "auto")
+        dashboard.page.compare([["q", "a"]], OFFLINE[0], "logits", OFFLINE[1], "logits", "", "default", 0, "auto")
     with pytest.raises(gr.Error, match="cannot load '&lt;i&gt;x&lt;/i&gt;'"):
-        dashboard.compare([["q", "a"]], "<i>x</i>", "", OFFLINE[1], "", "", "default", 0, "auto")
+        dashboard.page.compare([["q", "a"]], "<i>x</i>", "", OFFLINE[1], "", "", "default", 0, "auto")
 
 
 def test_method_dropdown_updates_with_the_model(dashboard):
-    update = dashboard.methods(OFFLINE[1])
+    update = dashboard.form.methods(OFFLINE[1])
     assert update.value == "native" and ("logits", "logits") not in update.choices
     assert update.interactive is True  # the page locks each list until its first fill
-    assert dashboard.methods("").choices == [] and dashboard.methods("").interactive is True
+    assert dashboard.form.methods("").choices == [] and dashboard.form.methods("").interactive is True
 
 
 def test_loading_files(dashboard, tmp_path):
     good = tmp_path / "pairs.jsonl"
     good.write_text('{"question": "q1", "answer": "a1"}\n{"question": "<b>q2</b>", "answer": "a2"}\n')
-    assert dashboard.load_file(str(good)) == [["q1", "a1"], ["<b>q2</b>", "a2"]]
+    assert dashboard.form.load_file(str(good)) == [["q1", "a1"], ["<b>q2</b>", "a2"]]
     bad = tmp_path / "no-header.csv"
     bad.write_text("What is <b>GPU</b>?,A chip\n")
     with pytest.raises(gr.Error, match="line 1: a CSV file needs a header row") as error:
-        dashboard.load_file(str(bad))
+        dashboard.form.load_file(str(bad))
     assert "found 'What is &lt;b&gt;GPU&lt;/b&gt;?', 'A chip'" in error.value.message  # toasts render HTML
-    assert dashboard.clear() == [["", ""]]
+    assert dashboard.form.clear() == [["", ""]]
 
 
 @pytest.mark.slow
 def test_compare_json_returns_the_cli_schema(dashboard):
-    result = dashboard.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
+    result = dashboard.api.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
     assert set(result) == {"pairs", "sides", "bootstrap", "results", "excluded_pairs", "scored_on"}  # the CLI's schema
     assert result["sides"] == ["base", "embed"]
     assert result["results"]["base"]["intervals"]["auc"] is None  # one pair: no interval, and why
@@ -315,30 +314,30 @@ def test_compare_json_returns_the_cli_schema(dashboard):
 def test_export_writes_images(dashboard, compared):
     import shutil
 
-    _, (state, *_) = compared
-    files = dashboard.export_figures(state)
+    state = compared[1][dashboard.page.layout.state]
+    files = dashboard.page.export(state)[dashboard.page.layout.downloads]
     image = "png" if shutil.which("chromium") or shutil.which("google-chrome") else "html"
     # the results (JSON, CSV, the intervals CSV) and the figures: heatmaps, distributions, PCA maps, the AUC forest plot
     assert sorted(f.rsplit(".", 1)[1] for f in files) == sorted(["json", "csv", "csv"] + [image] * 4)
     with pytest.raises(gr.Error, match="compare first"):
-        dashboard.export_figures(None)
+        dashboard.page.export(None)
 
 
 def test_the_deployment_limits_apply_to_the_table_and_files(offline_registry, tmp_path):
-    from embedlab.dashboard.handlers import Dashboard
+    from tests.support.pages import page
 
     strict = Settings(hosted=True, max_pairs=2, max_text_chars=50)
     register("strict", Session(cache=EmbeddingCache(use_disk=False), registry=offline_registry,
                                        settings=strict))
-    dash = Dashboard("strict")
+    dash = page("strict")
     args = (OFFLINE[0], "", OFFLINE[1], "", "", "default", 0, "auto")
     with pytest.raises(gr.Error, match="3 pairs is over the limit of 2"):
-        dash.compare([["q", "a"]] * 3, *args)
+        dash.page.compare([["q", "a"]] * 3, *args)
     with pytest.raises(gr.Error, match="pair 1: the answer is 51 characters"):
-        dash.compare([["q", "a" * 51]], *args)
+        dash.page.compare([["q", "a" * 51]], *args)
     with pytest.raises(gr.Error, match="only offers these models"):
-        dash.compare([["q", "a"]], "org/anything", "", OFFLINE[1], "", "", "default", 0, "auto")
+        dash.page.compare([["q", "a"]], "org/anything", "", OFFLINE[1], "", "", "default", 0, "auto")
     big = tmp_path / "three.csv"
     big.write_text("question,answer\nq1,a1\nq2,a2\nq3,a3\n")
     with pytest.raises(gr.Error, match="over the limit of 2"):
-        dash.load_file(str(big))
+        dash.form.load_file(str(big))

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from embedlab.cache import EmbeddingCache
-from embedlab.dashboard import gpu_time, handlers, zerogpu
+from embedlab.dashboard import api, compute, gpu_time, zerogpu
 from embedlab.registry import ModelRegistry, _load
 from embedlab.session import Session, register
 from embedlab.settings import Settings
@@ -93,7 +93,7 @@ def on_zerogpu(monkeypatch, tmp_path):
     fake = ForkingSpaces()
     monkeypatch.setattr(zerogpu, "ON_ZEROGPU", True)
     monkeypatch.setattr(zerogpu, "spaces", fake)
-    monkeypatch.setattr(handlers, "compute", zerogpu.gpu(zerogpu.compare_duration, "the comparison")(handlers.compute))
+    monkeypatch.setattr(api, "compute", zerogpu.gpu(zerogpu.compare_duration, "the comparison")(compute.compute))
     loads = tmp_path / "loads.txt"
 
     def counting_load(name, **options):
@@ -104,18 +104,17 @@ def on_zerogpu(monkeypatch, tmp_path):
     session = Session(cache=EmbeddingCache(use_disk=False), settings=Settings(),
                       registry=ModelRegistry(max_models=4, loader=counting_load, device_map=False), device="cpu")
     register("zerogpu-test", session)
-    dashboard = handlers.Dashboard("zerogpu-test")
-    yield SimpleNamespace(dashboard=dashboard, spaces=fake, loads=lambda: loads.read_text().splitlines()
+    yield SimpleNamespace(api=api.Api(compute.PageSession("zerogpu-test")), spaces=fake, loads=lambda: loads.read_text().splitlines()
                           if loads.exists() else [])
 
 
 def test_models_are_placed_once_in_the_main_process_and_the_gpu_call_only_embeds(on_zerogpu, tiny):
     z = on_zerogpu
-    z.dashboard.warm_up([tiny["gpt"], tiny["st"]], background=False)  # start-up, before launch
-    assert z.dashboard.warm["state"] == "ready"
+    z.api.session.warm_up([tiny["gpt"], tiny["st"]], background=False)  # start-up, before launch
+    assert z.api.session.warm["state"] == "ready"
     sides = [{"name": "gpt", "model": tiny["gpt"]}, {"name": "st", "model": tiny["st"]}]
-    first = z.dashboard.compare_many_json(PAIRS, sides)
-    second = z.dashboard.compare_many_json(PAIRS, sides)
+    first = z.api.compare_many_json(PAIRS, sides)
+    second = z.api.compare_many_json(PAIRS, sides)
     here = str(os.getpid())
     assert z.loads() == [f"{here} {tiny['gpt']}", f"{here} {tiny['st']}"]  # no load in either GPU call
     assert len(z.spaces.pids) == 2 and here not in map(str, z.spaces.pids)  # each call ran in its own fork
@@ -126,8 +125,8 @@ def test_models_are_placed_once_in_the_main_process_and_the_gpu_call_only_embeds
 
     # a model chosen later is placed before the GPU call, in this process, once
     later = [{"name": "later", "model": tiny["later"]}, {"name": "st", "model": tiny["st"]}]
-    z.dashboard.compare_many_json(PAIRS, later)
-    z.dashboard.compare_many_json(PAIRS[:1], later)
+    z.api.compare_many_json(PAIRS, later)
+    z.api.compare_many_json(PAIRS[:1], later)
     assert z.loads()[2:] == [f"{here} {tiny['later']}"]
     assert len(z.spaces.pids) == 4
 
@@ -137,9 +136,9 @@ def test_the_gpu_duration_is_asked_of_the_calls_own_arguments_and_grows_with_pai
     one = [{"name": "st", "model": tiny["st"]}]
     two = [*one, {"name": "gpt", "model": tiny["gpt"]}]
     many = [{"question": f"question {i}?", "answer": f"answer {i}."} for i in range(640)]
-    z.dashboard.compare_many_json(PAIRS, one)
-    z.dashboard.compare_many_json(many, one)
-    z.dashboard.compare_many_json(many, two)
+    z.api.compare_many_json(PAIRS, one)
+    z.api.compare_many_json(many, one)
+    z.api.compare_many_json(many, two)
     placed = zerogpu.startup_models(Settings())
     asked = [gpu_time.compare_seconds(placed, pairs, [SimpleNamespace(model=m) for m in models])
              for pairs, models in ((PAIRS, [tiny["st"]]), (many, [tiny["st"]]), (many, [tiny["st"], tiny["gpt"]]))]
@@ -157,7 +156,7 @@ def test_a_failure_in_the_gpu_call_reaches_the_visitor_as_one_line_naming_it(on_
 
     monkeypatch.setattr(zerogpu.get_session("zerogpu-test"), "compare", broken)
     with pytest.raises(gr.Error) as caught:
-        z.dashboard.compare_many_json(PAIRS, [{"name": "st", "model": tiny["st"]}])
+        z.api.compare_many_json(PAIRS, [{"name": "st", "model": tiny["st"]}])
     assert caught.value.message == ("the comparison failed on the GPU: RuntimeError: CUDA error: an illegal memory "
                                     "access was encountered CUDA kernel errors might be ...")
 
@@ -188,7 +187,7 @@ def test_a_model_that_cannot_be_placed_is_named_before_any_gpu_call(on_zerogpu, 
 
     z = on_zerogpu
     with pytest.raises(gr.Error, match="not a model folder"):
-        z.dashboard.compare_many_json(PAIRS, [{"name": "gone", "model": str(tmp_path / "gone")}])
+        z.api.compare_many_json(PAIRS, [{"name": "gone", "model": str(tmp_path / "gone")}])
     assert z.spaces.durations == []
 
 

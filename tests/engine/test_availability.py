@@ -9,7 +9,6 @@ import pytest
 from embedlab import availability
 from embedlab.cache import EmbeddingCache
 from embedlab.dashboard import choices
-from embedlab.dashboard.handlers import Dashboard
 from embedlab.dashboard.tables import pairs_to_rows
 from embedlab.errors import ModelUnavailableError
 from embedlab.pairs import Pair
@@ -50,13 +49,15 @@ def test_the_page_marks_them_and_refuses_them_in_one_short_line():
     offered, _ = choices.model_choices("base", Settings())
     assert offered == [OFFLINE_PAIR[0], (f"{MISTRAL} (unavailable here: {NO_GPU})", MISTRAL)]
     register("availability", Session(cache=EmbeddingCache(use_disk=False), settings=Settings()))
-    dashboard = Dashboard("availability")
+    from tests.support.pages import page
+
+    dashboard = page("availability")
     with pytest.warns(UserWarning, match=f"^{MISTRAL} cannot run here: {NO_GPU}$"):
-        assert dashboard.methods(MISTRAL).choices == []
+        assert dashboard.form.methods(MISTRAL).choices == []
     rows = pairs_to_rows([Pair("q", "a"), Pair("q2", "a2")])
     with pytest.raises(gr.Error) as err:
-        dashboard.compare(rows, MISTRAL, "", OFFLINE_PAIR[1], "", "", "default", 0, "auto")
+        dashboard.page.compare(rows, MISTRAL, "", OFFLINE_PAIR[1], "", "", "default", 0, "auto")
     assert err.value.message == f"{MISTRAL} cannot run here: {NO_GPU}"
     with pytest.raises(gr.Error) as err:
-        dashboard.compare_json([{"question": "q", "answer": "a"}], MISTRAL, None, OFFLINE_PAIR[1])
+        dashboard.api.compare_json([{"question": "q", "answer": "a"}], MISTRAL, None, OFFLINE_PAIR[1])
     assert err.value.message == f"{MISTRAL} cannot run here: {NO_GPU}"

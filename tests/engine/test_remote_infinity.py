@@ -74,19 +74,20 @@ def test_cli_remote_side_equals_the_local_one(infinity, tmp_path):
 
 def test_dashboard_handler_remote_side_equals_the_local_one(infinity, tmp_path):
     from embedlab.dashboard import tables
-    from embedlab.dashboard.handlers import Dashboard
     from embedlab.pairs import make_pairs
+    from tests.support.pages import page
 
     register("remote-dashboard", Session(cache=EmbeddingCache(tmp_path), settings=Settings()))
-    dashboard = Dashboard("remote-dashboard")
-    offered = dashboard.methods(infinity)
+    dashboard = page("remote-dashboard")
+    offered = dashboard.form.methods(infinity)
     assert [value for _, value in offered.choices] == ["native", "e5"] and offered.value == "native"
     assert "server" in offered.choices[0][0]  # the label says the server pools
     rows = tables.pairs_to_rows(make_pairs(PAIRS))
-    state = dashboard.compare(rows, infinity, "native", LOCAL, "native", "", "default", None, "auto")[0]
-    sides = state["comparison"].sides
+    state = dashboard.page.compare(rows, infinity, "native", LOCAL, "native", "", "default", None,
+                                   "auto")[dashboard.page.layout.state]
+    sides = state.comparison.sides
     np.testing.assert_allclose(sides["base"].similarity, sides["embed"].similarity, atol=TOLERANCE)
-    np.testing.assert_allclose(state["projections"]["base"][0], state["projections"]["embed"][0],
+    np.testing.assert_allclose(state.projections["base"][0], state.projections["embed"][0],
                                atol=1e-3)  # the PCA map, made from the remote vectors
 
 

@@ -74,7 +74,7 @@ def test_gguf_files_are_causal_language_models_without_reading_them(tmp_path):
 
 def test_the_dashboard_modules_import_neither_torch_nor_transformers():
     """The page is laid out and served before the engine's libraries are imported (see app.py)."""
-    code = ("import sys; import embedlab, embedlab.dashboard.handlers, embedlab.dashboard.choices, "
+    code = ("import sys; import embedlab, embedlab.dashboard.wiring, embedlab.dashboard.choices, "
             "embedlab.dashboard.tables, embedlab.dashboard.zerogpu, embedlab.session, embedlab.presets; "
             "embedlab.presets.default_pair(); "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")

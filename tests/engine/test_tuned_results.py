@@ -162,31 +162,34 @@ def test_hosted_page_tunes_smollm2_and_compares_it_on_its_own_training_set_hones
     "after" figures, its name is its own, and no server path reaches the page."""
     from types import SimpleNamespace
 
-    from embedlab.dashboard import tune_section, visitors
-    from embedlab.dashboard.handlers import Dashboard
+    from tests.support.pages import page
+
+    from embedlab.dashboard import visitors
     from embedlab.dashboard.tables import pairs_to_rows
     from embedlab.presets import OFFLINE_PAIR
     from embedlab.session import register
 
     register("tuned-hosted", Session(cache=EmbeddingCache(use_disk=False), registry=offline_registry,
                                      settings=Settings(hosted=True)))
-    section = tune_section.TuneSection(Dashboard("tuned-hosted"))
+    dash = page("tuned-hosted")
+    section, layout = dash.tune, dash.page.layout
     visitor = SimpleNamespace(session_hash="hosted-visitor")
     rows = pairs_to_rows(PAIRS)
     try:
         updates = list(section.start(rows, OFFLINE_PAIR[0], OFFLINE_PAIR[1], None, 45, 0.2, "e5", visitor))
-        label, choice = updates[-1][8]["choices"][-1]
+        label, choice = updates[-1][layout.classic["base"].model]["choices"][-1]
         assert label.startswith("tuned smollm2-135m-instruct (e5, ") and choice.startswith(visitors.TOKEN)
         record = json.loads((Path(visitors.resolve(choice)) / "embedlab-tune.json").read_text())
-        outputs = section.dashboard.compare(rows, choice, "e5", OFFLINE_PAIR[1], None, "", "default", 0, "auto")
-        comparison = outputs[0]["comparison"]
+        outputs = dash.page.compare(rows, choice, "e5", OFFLINE_PAIR[1], None, "", "default", 0, "auto")
+        comparison = outputs[layout.state].comparison
         tuned_side = comparison.sides["base"]
         assert tuned_side.model == label and tuned_side.seen_in_training == tuple(sorted(record["split"]["train"]))
         for name, value in record["after"].items():
             assert tuned_side.metrics[name] == pytest.approx(value, abs=1e-5), name
-        assert "Metrics on 6 unseen pairs; 24 used in training excluded" in outputs[1]
-        page = repr(updates) + repr(outputs) + "".join(Path(f).read_text() for f in outputs[-3])
-        assert str(visitors.ROOT) not in page
+        assert "Metrics on 6 unseen pairs; 24 used in training excluded" in outputs[layout.verdict]
+        files = dash.page.export(outputs[layout.state])[layout.downloads]
+        shown = repr(updates) + repr(outputs) + "".join(Path(f).read_text() for f in files if f.endswith((".csv", ".json")))
+        assert str(visitors.ROOT) not in shown
     finally:
         section.end_session(visitor)
 

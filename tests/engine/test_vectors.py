@@ -153,55 +153,83 @@ def test_json_holds_the_matrix_up_to_the_limit_and_top_answers_above(tmp_path):
 
 
 def test_dashboard_uploads_vectors_and_draws_a_large_set(tmp_path):
-    from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
+    from tests.support.pages import outputs, page, rows_read
+
+    from embedlab.dashboard.results import SIDE_SLOTS
+    from embedlab.dashboard.sides_form import EXTRA_ROWS, ROW_FIELDS
 
     n = 2500
     path = save(tmp_path / "big.npz", n, dim=16, noise=2.0)
     register("vectors-test", session())
-    dash = Dashboard("vectors-test")
+    dash = page("vectors-test")
+    layout = dash.page.layout
     rows = [[f"q{i}", f"a{i}"] for i in range(n)]
-    form = dash.add_vectors(path, rows, 0, *([None] * 24))
-    assert form[0] == 1 and form[1]["value"] == "big" and form[2]["value"] == f"vectors:{path}"
+    no_rows = [None] * (len(ROW_FIELDS) * EXTRA_ROWS)
+    form = dash.form.add_vectors(path, rows, 0, *no_rows)
+    assert set(form) == outputs(dash, "add_vectors") and form[layout.extra_count] == 1
+    row = rows_read(dash, form)[0]
+    assert row["name"]["value"] == "big" and row["model"]["value"] == f"vectors:{path}"
     with pytest.raises(gr.Error, match="holds vectors for 2,500 pairs but there are 3 pairs"):
-        dash.add_vectors(path, rows[:3], 0, *([None] * 24))
-    extra = ["big", f"vectors:{path}", None, "default"] + [None] * 20
-    out = dash.compare(rows, f"vectors:{path}", "", f"vectors:{path}", "", "", "default", 0, "auto", None, 1, *extra)
-    state, caption, heatmaps = out[0], out[3], out[4:4 + SIDE_SLOTS]
-    assert out[-1].visible is True  # the zoom control
+        dash.form.add_vectors(path, rows[:3], 0, *no_rows)
+    extra = ["big", f"vectors:{path}", None, "default", None, None] + no_rows[len(ROW_FIELDS):]
+    out = dash.page.compare(rows, f"vectors:{path}", "", f"vectors:{path}", "", "", "default", 0, "auto", None, 1,
+                            *extra)
+    state, caption, heatmaps = out[layout.state], out[layout.heatmap_caption], [out[p] for p in layout.heatmaps]
+    assert out[layout.zoom_row].visible is True  # the zoom control
     assert "2,500 pairs: each cell is the mean cosine of a block" in caption and "500 pairs drawn at random" in caption
     shown = [h["value"] for h in heatmaps if h["visible"]]
     assert len(shown) == 3
     grid = shown[0].data[0]
     q, a = np.split(read_vectors(path), 2)
     full = cos_sim(q, a)
-    edges = state["comparison"].sides["base"].blocks.edges
+    edges = state.comparison.sides["base"].blocks.edges
     assert np.asarray(grid.z).shape == (100, 100)
     assert grid.z[3][5] == pytest.approx(full[edges[3]:edges[4], edges[5]:edges[6]].mean(), abs=1e-12)
     assert shown[0].data[1].mode == "lines" and shown[0].data[1].x[:5] == (edges[0] - 0.5, edges[1] - 0.5, edges[1] - 0.5,
                                                                           edges[0] - 0.5, edges[0] - 0.5)
-    histograms = out[4 + SIDE_SLOTS]
+    histograms = out[layout.distributions]
     assert sum(t.y.sum() for t in histograms.data) == pytest.approx(6.0)  # each of 3 sides x 2 kinds sums to 1
-    assert len(state["sample"]) == 500 and len(state["projections"]["base"][0]) == 1000
-    caption, *figs = Dashboard.zoom(state, 101, 30)
+    assert len(state.sample) == 500 and len(state.projections["base"][0]) == 1000
+
+    def zoom(start, size):
+        zoomed = dash.page.zoom(state, start, size)
+        assert set(zoomed) == outputs(dash, "zoom")
+        return zoomed[layout.heatmap_caption], [zoomed[p] for p in layout.heatmaps]
+
+    caption, figs = zoom(101, 30)
     assert "Pairs 101-130 of 2,500" in caption and [f["visible"] for f in figs] == [True] * 3 + [False] * (SIDE_SLOTS - 3)
     np.testing.assert_allclose(figs[0]["value"].data[0].z, full[100:130, 100:130], atol=1e-12)
-    caption, *figs = Dashboard.zoom(state, 2490, 30)  # kept inside the set
+    hover = figs[0]["value"].data[0].text  # each cell: its pair numbers in the whole set, texts and cosine
+    assert hover[0][1] == f"<b>Q101</b> q100<br><b>A102</b> a101<br>cosine {full[100, 101]:.3f}"
+    assert hover[1][1].endswith(f"cosine {full[101, 101]:.3f} (matching pair)")
+    caption, figs = zoom(2490, 30)  # kept inside the set
     assert "Pairs 2471-2500" in caption
-    caption, *figs = Dashboard.zoom(state, 1, 0)  # size 0: the block means again
-    assert caption == out[3] and np.asarray(figs[0]["value"].data[0].z).shape == (100, 100)
+    caption, figs = zoom(1, 0)  # size 0: the block means again
+    assert caption == out[layout.heatmap_caption] and np.asarray(figs[0]["value"].data[0].z).shape == (100, 100)
 
 
-def test_small_sets_keep_every_cell_on_the_page(tmp_path):
-    from embedlab.dashboard.handlers import Dashboard
+def test_small_sets_keep_every_cell_on_the_page(tmp_path, monkeypatch):
+    from tests.support.pages import outputs, page
+
+    from embedlab.dashboard import exports
+
+    def no_files(*args, **kwargs):
+        raise AssertionError("a Compare wrote result files")
+
+    monkeypatch.setattr(exports, "new_folder", no_files)  # a Compare writes no files; Export does
 
     n = OVERVIEW_PAIRS
     path = save(tmp_path / "v.npz", n)
     register("vectors-small", session())
-    out = Dashboard("vectors-small").compare([[f"q{i}", f"a{i}"] for i in range(n)], f"vectors:{path}", "",
-                                             f"vectors:{path}", "", "", "default", 0, "auto", None, 0)
-    assert out[-1].visible is False and np.asarray(out[4]["value"].data[0].z).shape == (n, n)
+    dash = page("vectors-small")
+    layout = dash.page.layout
+    out = dash.page.compare([[f"q{i}", f"a{i}"] for i in range(n)], f"vectors:{path}", "", f"vectors:{path}", "", "",
+                            "default", 0, "auto", None, 0)
+    assert set(out) == outputs(dash, "compare")  # keyed by component: every result output, nothing else
+    assert out[layout.downloads] is None  # and the last export's files are no longer offered
+    assert out[layout.zoom_row].visible is False and np.asarray(out[layout.heatmaps[0]]["value"].data[0].z).shape == (n, n)
     with pytest.raises(gr.Error, match="zoom is for large pair sets"):
-        Dashboard.zoom(out[0], 1, 10)
+        dash.page.zoom(out[layout.state], 1, 10)
 
 
 def test_errors_are_embedlab_errors():

@@ -1,0 +1,102 @@
+"""What a visitor's page keeps of a comparison (`ViewState`) and the figures drawn from it.
+
+`ViewState.of` runs once per Compare: it drops the vectors from the comparison and keeps each side's
+2-D PCA points (of a sample of pairs for a large set, whose vectors it also keeps for the exact zoom).
+`page_figures` gives the page's figures (one heatmap and one PCA map per side), `figures_for` the
+exported ones (every side in one figure), `slots` lays a list of per-side figures onto the page's
+SIDE_SLOTS plots. Pure: no models, no files, no settings.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+
+from ..comparison import Comparison
+from . import figures, overview
+
+SIDE_SLOTS = 8  # heatmap and PCA plots on the page: one per side, the rest hidden (layout.py lays them out)
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """A visitor's results: the comparison without its vectors; each side's PCA points and variance shares
+    (`projections[name] = (points, explained)`); the pair numbers the PCA maps show (`sample`, every pair
+    for a small set); and for a large set each side's vectors (`vectors`, for the zoom; else None)."""
+    comparison: Comparison
+    projections: dict
+    sample: np.ndarray
+    vectors: dict | None
+
+    @classmethod
+    def of(cls, comparison: Comparison) -> "ViewState":
+        """The state of a comparison that carries its vectors; the projections are computed here, once."""
+        n = len(comparison.pairs)
+        large = overview.is_large(comparison)
+        sample = overview.pca_sample(n) if large else np.arange(n)
+        rows = np.concatenate([sample, n + sample])
+        projections = {name: figures.pca_2d(side.vectors[rows]) for name, side in comparison.sides.items()}
+        vectors = {name: side.vectors for name, side in comparison.sides.items()} if large else None
+        return cls(comparison.without_vectors(), projections, sample, vectors)
+
+    @property
+    def large(self) -> bool:
+        return overview.is_large(self.comparison)
+
+    def points(self) -> tuple[dict, dict]:
+        """Each side's 2-D points and each side's variance shares."""
+        return ({name: p[0] for name, p in self.projections.items()},
+                {name: p[1] for name, p in self.projections.items()})
+
+    def sampled_comparison(self) -> Comparison:
+        """The comparison as the PCA maps draw it: its pairs cut to the sample they show."""
+        comparison = self.comparison
+        if len(self.sample) == len(comparison.pairs):
+            return comparison
+        return Comparison(tuple(comparison.pairs[i] for i in self.sample), comparison.sides)
+
+
+def figures_for(state: ViewState) -> dict:
+    """The result figures to export, each side beside the others in one figure: what "Export figures as
+    images" writes, in this desktop layout whatever the visitor's screen. A large set exports its
+    block-mean heatmaps one figure per side."""
+    comparison = state.comparison
+    pca = figures.projection(state.sampled_comparison(), *state.points())
+    forest = {"embedlab-auc-intervals": figures.interval_forest(comparison)}
+    if state.large:
+        return {**overview.export_views(comparison), "embedlab-pca": pca, **forest}
+    return {"embedlab-heatmaps": figures.heatmaps(comparison),
+            "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca, **forest}
+
+
+def slots(figs: list) -> list[dict]:
+    """Updates for the SIDE_SLOTS plots of a row: one figure per side shown, the other plots hidden."""
+    if len(figs) > SIDE_SLOTS:
+        raise ValueError(f"{len(figs)} sides is more than the page's {SIDE_SLOTS} plots")
+    return [gr.update(value=fig, visible=True) for fig in figs] + \
+        [gr.update(value=None, visible=False)] * (SIDE_SLOTS - len(figs))
+
+
+def heatmap_caption(text: str) -> str:
+    return f"<p class='caption'><b>Similarity heatmaps.</b> {html.escape(text)}</p>"
+
+
+def page_figures(state: ViewState) -> dict:
+    """The result figures for the page: one heatmap and one PCA map per side (all heatmaps on one colour
+    scale), the score distributions, the AUC forest plot, and the heatmaps' caption (their shared
+    scale). A large set shows block means, histograms of every score and a PCA map of a sample."""
+    comparison = state.comparison
+    projections = figures.side_projections(state.sampled_comparison(), *state.points())
+    if state.large:
+        views = overview.page_views(comparison, len(state.sample))
+        return {**views, "caption": heatmap_caption(views["caption"]), "projections": projections,
+                "forest": figures.interval_forest(comparison)}
+    zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
+    return {"heatmaps": figures.side_heatmaps(comparison),
+            "caption": heatmap_caption(f"{figures.heatmaps_title(zrange)}. Tap or hover a cell for its question "
+                                       "and answer."),
+            "distributions": figures.score_distributions(comparison), "projections": projections,
+            "forest": figures.interval_forest(comparison)}

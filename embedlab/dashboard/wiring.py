@@ -1,0 +1,129 @@
+"""Every event of the page in one place: which component triggers which handler, with which inputs and
+outputs, its `api_name` (the names a client calls: keep them), its queue and its trigger mode.
+
+`Handlers.build(layout, session)` makes the page's handler objects; `wire(demo, layout, handlers)`
+connects them, inside the `gr.Blocks` that `layout` was built in. Handlers return `{component: value}`
+for what they change (matched by component, never by position); each event's outputs are listed in
+a fixed order only so that an API client reads them in the same order each time. Every event that
+runs a model queues in one group (`zerogpu.CONCURRENCY_ID`); the rest run at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import gradio as gr
+
+from . import tables
+from .api import Api
+from .ask_section import AskSection
+from .compute import PageSession
+from .form_events import FormEvents
+from .layout import Layout
+from .page_assets import EXAMPLES, SHOW_RESULTS
+from .page_events import PageEvents
+from .tune_events import TuneEvents
+from .zerogpu import CONCURRENCY_ID
+
+AT_ONCE = dict(concurrency_limit=None)  # events that run no model
+
+
+@dataclass
+class Handlers:
+    session: PageSession
+    page: PageEvents
+    form: FormEvents
+    ask: AskSection
+    api: Api
+    tune: TuneEvents
+
+    @classmethod
+    def build(cls, layout: Layout, session: PageSession) -> "Handlers":
+        return cls(session, PageEvents(layout, session), FormEvents(layout, session), AskSection(session),
+                   Api(session), TuneEvents(layout, session))
+
+
+def _rows_outputs(layout: Layout) -> list:
+    """What the extra-row events change: the count, every row's fields and every row."""
+    return [layout.extra_count, *layout.side_fields(), *(row.row for row in layout.side_rows)]
+
+
+def wire_table(layout: Layout, form: FormEvents) -> None:
+    for key, button in layout.examples.items():
+        button.click(partial(form.load_file, EXAMPLES[key][1]), None, layout.pairs, api_name=f"load_{key}", **AT_ONCE)
+    layout.upload.upload(form.load_file, layout.upload, layout.pairs, api_name="load_file", **AT_ONCE)
+    layout.clear.click(form.clear, None, layout.pairs, api_name="clear", **AT_ONCE)
+    layout.add_row.click(tables.with_row_added, layout.pairs, layout.pairs, api_name="add_row", **AT_ONCE)
+    layout.remove_row.click(tables.without_last_row, layout.pairs, layout.pairs, api_name="remove_row", **AT_ONCE)
+
+
+def wire_models(demo: gr.Blocks, layout: Layout, form: FormEvents) -> None:
+    # One listener per classic row fills the method list when the page opens and again when the model
+    # changes: "always_last" holds a model change made while the first fill is pending (the first page
+    # after a start waits seconds for the transformers import) and sends it, with the model as it is then,
+    # after that fill, so the late list never wins over a newer model (a file of vectors, which takes no method).
+    for side, row in layout.classic.items():
+        filled = gr.on([demo.load, row.model.change], form.methods, row.model, row.method, api_name=f"{side}_methods",
+                       trigger_mode="always_last", **AT_ONCE)
+        if side == "base":  # the sweep sets the base method: not before the list that it would race
+            filled.then(form.unlock, None, layout.sweep, api_name=False, queue=False)
+    rows_in, rows_out = [layout.extra_count, *layout.side_fields()], _rows_outputs(layout)
+    layout.add_side.click(form.add_side, rows_in, rows_out, api_name="add_side", **AT_ONCE)
+    for i, row in enumerate(layout.side_rows):
+        row.remove.click(partial(form.remove_side, i), rows_in, rows_out, api_name=False, **AT_ONCE)
+        row.model.input(form.methods, row.model, row.method, api_name=False, **AT_ONCE)
+    base = layout.classic["base"]
+    layout.sweep.click(form.sweep, base.model, [base.method, *rows_out], api_name="sweep", **AT_ONCE)
+    layout.vectors_upload.upload(form.add_vectors, [layout.vectors_upload, layout.pairs, *rows_in], rows_out,
+                                 api_name="add_vectors", **AT_ONCE)
+
+
+def wire_results(layout: Layout, handlers: Handlers) -> None:
+    page, classic = handlers.page, layout.classic
+    results = [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
+               layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
+    layout.compare.click(page.compare,
+                         [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
+                          classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
+                          layout.extra_count, *layout.side_fields()],
+                         [layout.state, *results], api_name="compare", concurrency_id=CONCURRENCY_ID,
+                         show_progress_on=layout.verdict
+                         ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
+    layout.zoom.click(page.zoom, [layout.state, layout.zoom_start, layout.zoom_size],
+                      [layout.heatmap_caption, *layout.heatmaps], api_name="zoom", **AT_ONCE)
+    layout.export.click(page.export, layout.state, layout.downloads, api_name="export_figures")
+    gr.on([layout.ask.click, layout.question.submit], handlers.ask.ask, [layout.state, layout.question],
+          layout.answers, api_name="ask", concurrency_id=CONCURRENCY_ID)
+
+
+def wire_tune(demo: gr.Blocks, layout: Layout, tune: TuneEvents) -> None:
+    t, classic = layout.tune, layout.classic
+    changed = [t.status, t.loss, t.results, t.caption, *t.heatmaps, t.metrics, classic["base"].model,
+               *(row.model for row in layout.side_rows), *([t.zip] if t.zip is not None else [])]
+    # not queued behind another fine-tune: a second visitor is told at once that the server is busy
+    t.start.click(tune.start, [layout.pairs, classic["base"].model, classic["embed"].model, classic["embed"].method,
+                               t.seconds, t.holdout, t.method], changed, api_name=False, show_progress="hidden", **AT_ONCE)
+    t.cancel.click(tune.cancel, None, t.status, api_name=False, **AT_ONCE)
+    if t.zip is not None:
+        t.zip.click(tune.download, None, t.file, api_name=False)
+    demo.unload(tune.end_session)
+
+
+def wire_api(handlers: Handlers) -> None:
+    api = handlers.api
+    gr.api(api.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(api.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(api.status, api_name="status", **AT_ONCE)
+    gr.api(api.ask_json, api_name="ask_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(api.models, api_name="models", **AT_ONCE)
+    gr.api(handlers.tune.tune_json, api_name="tune_json", **AT_ONCE)
+
+
+def wire(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
+    """Every event of the page, inside `demo` (the Blocks `layout` was built in)."""
+    wire_table(layout, handlers.form)
+    wire_models(demo, layout, handlers.form)
+    wire_results(layout, handlers)
+    wire_tune(demo, layout, handlers.tune)
+    wire_api(handlers)
