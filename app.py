@@ -273,7 +273,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
             tune_caption = gr.HTML()
             with gr.Row(elem_id="tune-heatmaps", elem_classes=["side-grid"]):
                 tune_maps = [gr.Plot(show_label=False, elem_id=f"tune-heatmap-{i}", elem_classes=["side-plot"])
-                             for i in range(3)]
+                             for i in range(4)]  # lab: the four held-out sides of tune_view.SIDE_NAMES
             tune_metrics = gr.HTML(elem_id="tune-metrics")
             tune_download = []  # outside hosted mode: the tuned folder as a zip
             if not settings.hosted:

@@ -1,5 +1,5 @@
 """The dashboard's Fine-tune section, its handlers called directly on tiny random models: the stream (loss
-curve, three held-out heatmaps on one scale, the tuned model offered to Compare), bad input, cancel, one
+curve, four held-out heatmaps on one scale, the tuned model offered to Compare), bad input, cancel, one
 training at a time, hosted limits and the visitor's folder removed when they leave; and `tune_json`."""
 
 from __future__ import annotations
@@ -63,18 +63,21 @@ def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_t
     assert steps >= 1 and f"{steps} steps" in last[0]
     shown = [u[0] for u in updates if "step " in u[0] and "Done" not in u[0]]
     assert f"step {steps}: loss" in shown[-1]  # the progress ends where the result's count does
-    heatmaps = last[4:7]
+    heatmaps = last[4:8]  # before, whitened (no labels), after, the embedding model
     assert [fig.layout.title.text.split(":")[0] for fig in heatmaps] == list(tune_section.SIDE_NAMES)
+    assert len(tune_section.SIDE_NAMES) == 4 and "whitened" in tune_section.SIDE_NAMES[1]
     assert all(fig.data[0].z.shape == (6, 6) for fig in heatmaps)  # 6 of 30 pairs held out
     assert len({(fig.data[0].zmin, fig.data[0].zmax) for fig in heatmaps}) == 1  # one colour scale
-    assert "before tuning" in last[7] and "embedding model" in last[7]
+    assert all(name in last[8] for name in tune_section.SIDE_NAMES)  # a metrics row for each
+    assert "Whitened without labels (fitted on the training texts only): AUC" in last[0]
+    assert "gap to share out" in last[0] or "of that gap" in last[0]  # what whitening and tuning close
     assert html.escape(tune_section.before_note("mean")) in last[3]  # why "before" can differ from Compare's default
-    label, choice = last[8]["choices"][-1]
+    label, choice = last[9]["choices"][-1]
     folder = visitors.resolve(choice)
     assert label == f"tuned llama (mean, {steps} steps)" and (Path(folder) / TUNE_FILE).exists()
-    assert all(u["choices"][-1] == (label, choice) for u in last[9:9 + EXTRA_ROWS])
-    assert last[9 + EXTRA_ROWS]["visible"] is True  # the download button, outside hosted mode
-    assert len(last) == 10 + EXTRA_ROWS and all(len(u) == len(last) for u in updates)
+    assert all(u["choices"][-1] == (label, choice) for u in last[10:10 + EXTRA_ROWS])
+    assert last[10 + EXTRA_ROWS]["visible"] is True  # the download button, outside hosted mode
+    assert len(last) == 11 + EXTRA_ROWS and all(len(u) == len(last) for u in updates)
 
     archive = tune.download(visitor("v1"))["value"]
     assert archive.endswith(".zip") and Path(archive).stat().st_size > 1000
@@ -180,7 +183,8 @@ def test_tune_json_returns_the_command_lines_json_and_keeps_no_folder(models):
     tune = section("tune-api")
     pairs = [{"question": q, "answer": a} for q, a in ROWS]
     result = tune.tune_json(pairs, models[0], seconds=2, method="mean", request=visitor("api"))
-    assert {"model", "out", "method", "split", "loss", "steps", "seconds", "config", "before", "after"} <= set(result)
+    assert {"model", "out", "method", "split", "loss", "steps", "seconds", "config", "before", "after", "whitened",
+            "whitened_fit"} <= set(result)
     assert result["out"] is None and result["steps"] == len(result["loss"]) >= 1
     assert len(result["split"]["heldout"]) == 6 and result["method"] == "mean"
     assert not visitors.folder(visitors.key(visitor("api"))).exists()

@@ -3,8 +3,9 @@
 `TuneSection.start` checks everything a visitor can get wrong (pairs, held-out share, time budget and
 this deployment's limits, model and method) before it takes the server's one training slot (see
 `tune_runs.py`: a second visitor is told the server is busy, not queued), and streams the run's steps
-to the page: a progress bar and the loss curve, then the held-out heatmaps of the base GPT
-before and after and of the embedding model, on one colour scale, with their metrics.
+to the page: a progress bar and the loss curve, then the held-out heatmaps (`tune_view.py`) of the
+base GPT before tuning, whitened without labels and after tuning, and of the embedding model, on one
+colour scale, with their metrics.
 
 The tuned model lives in the visitor's own folder (`visitors.folder`, one model at a time), removed
 when the visitor leaves (`end_session`, on demo.unload). Compare then offers it as a model choice and
@@ -25,10 +26,8 @@ from typing import Iterator
 
 import gradio as gr
 
-from ..comparison import Comparison
 from ..errors import EmbedLabError
 from ..pairs import pairs_from_value
-from ..report import change_words
 from ..session import Session, forget, get_session, register
 from ..sides import SideSpec
 from ..tuning.config import TuneCancelled, TuneConfig
@@ -38,32 +37,16 @@ from .gpu_errors import words
 from .handlers import Dashboard, _ui_error
 from .sides_form import EXTRA_ROWS
 from .tune_runs import BUSY, SLOT, FileFlag, Training
+from .tune_view import SIDE_NAMES, heldout_comparison, summary
 
-SIDE_NAMES = ("before tuning", "after tuning", "embedding model")  # the held-out heatmaps, left to right
 DEFAULT_SECONDS = 60
 UPDATE_SECONDS = 1.0  # the loss curve is drawn again at most this often
-
-
-def heldout_comparison(pairs, result, embed_side) -> Comparison:
-    """The held-out pairs with three sides: the base GPT before and after tuning, the embedding model."""
-    heldout = pairs_from_value([pairs[i] for i in result.split.heldout])
-    return Comparison(tuple(heldout), dict(zip(SIDE_NAMES, (result.before, result.after, embed_side))))
 
 
 def progress_html(text: str, done: float | None = None) -> str:
     """The status line; with `done` (0 to 1), a progress bar above it."""
     bar = f"<progress class='tune-bar' max='1' value='{done:.3f}'></progress>" if done is not None else ""
     return f"<div class='tune-status'>{bar}<p class='run-line'>{html.escape(text)}</p></div>"
-
-
-def summary(result, comparison: Comparison) -> str:
-    """The run and its held-out AUC before and after, with intervals (`heldout_comparison`'s sides)."""
-    before, after, embed = SIDE_NAMES
-    e = comparison.sides[embed].metrics
-    return (f"Done: {result.steps} steps in {result.seconds:.1f} s on {len(result.split.train)} pairs. "
-            f"Held-out ({len(result.split.heldout)} pairs) {change_words(comparison.uncertainty, before, after)}, "
-            f"top-1 {result.before.metrics.top1:.2f} → {result.after.metrics.top1:.2f} "
-            f"(embedding model: AUC {e.auc:.3f}, top-1 {e.top1:.2f}).")
 
 
 def before_note(method: str) -> str:
@@ -98,7 +81,7 @@ class TuneSection:
         owner.inspect(base).method(config.method)  # e.g. a causal-only method on an encoder-only model
         if not (embed or "").strip():
             return config, None
-        spec = SideSpec(embed.strip(), embed_method or None, name=SIDE_NAMES[2])
+        spec = SideSpec(embed.strip(), embed_method or None, name=SIDE_NAMES[-1])
         self.settings.inspect(spec.model).method(spec.method)
         return config, spec
 
@@ -125,7 +108,7 @@ class TuneSection:
     def start(self, rows, base: str, embed: str, embed_method: str | None, seconds: float, holdout: float,
               method: str | None, request: gr.Request = None) -> Iterator[tuple]:
         """Stream a fine-tune on the table's pairs to the page. Yields, in app.py's order: the status (a
-        progress bar and a line), the loss curve, the results column, the heatmaps' caption, the three
+        progress bar and a line), the loss curve, the results column, the heatmaps' caption, the four
         held-out heatmaps, their metrics, the base model's choices, each extra side's model choices and
         (outside hosted mode) the download button."""
         try:
@@ -176,7 +159,7 @@ class TuneSection:
     def _update(self, status: str, loss=None, results: bool | None = None) -> tuple:
         skip = gr.skip()
         return (status, skip if loss is None and results is None else loss,
-                skip if results is None else gr.update(visible=results), *[skip] * (6 + EXTRA_ROWS), *self._tail(skip))
+                skip if results is None else gr.update(visible=results), *[skip] * (3 + len(SIDE_NAMES) + EXTRA_ROWS), *self._tail(skip))
 
     def _finish(self, visitor: str, pairs: list, result, side, out: Path) -> tuple:
         """The results on the page; the new folder allowed in the visitor's own session, older ones removed."""
