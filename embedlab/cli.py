@@ -1,5 +1,5 @@
-"""The command line: `python -m embedlab models`, `compare PAIRS`, `ask PAIRS QUESTION`, `tune PAIRS` and
-`cache info|verify|clear`.
+"""The command line: `python -m embedlab models`, `compare PAIRS`, `ask PAIRS QUESTION`, `tune PAIRS`,
+`explain PAIRS` (`cli_explain.py`) and `cache info|verify|clear`.
 
 Errors a person can fix print one line and exit with status 2; progress goes to stderr so that
 stdout holds only the table.
@@ -19,6 +19,7 @@ from .ask import TOP_ANSWERS, ask, check_question
 from .ask_report import answers_table
 from .backends.remote import KEY_VARIABLE
 from .cache_check import DEFAULT_SAMPLE
+from .cli_explain import explain_arguments
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
 from .glossary import metrics_help
@@ -259,6 +260,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", metavar="OUT", help="also write the answers as JSON")
     a.set_defaults(run=cmd_ask)
     tune_arguments(sub)
+    explain_arguments(sub)  # cli_explain.py
     return p
 
 
