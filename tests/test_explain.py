@@ -78,6 +78,7 @@ def test_each_way_and_each_share_equal_numpy_one_text_at_a_time(setup):
     assert words.startswith(f"The embedding model is {expected[EMBED] - expected['raw']:.3f} [")
     assert f"whitening closes {e.gap.closed['whitened'].words()}" in words and "transductive" in words
     assert f"the best layer ({best} of {e.sweep.layers}, chosen on these pairs) closes" in words
+    assert "whitening at that layer closes" in words
     left = 1 - max(c.share for c in e.gap.closed.values())
     assert (f"leaves {left:.0%} of the gap: that is what contrastive training" in words) == (left > 0)
 

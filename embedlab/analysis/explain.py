@@ -62,9 +62,9 @@ class Explanation:
     def labels(self) -> dict[str, str]:
         """Each side as the sentence names it."""
         n, best = self.sweep.layers, self.best_layer
-        at = f"the best layer ({best} of {n}, chosen on these pairs)"
         return {RAW: f"the raw GPT ({self.method}, last layer)", CENTRED: "centring", WHITENED: "whitening",
-                layer_name(best): at, layer_name(best, True): f"whitening at {at}", EMBED: "the embedding model"}
+                layer_name(best): f"the best layer ({best} of {n}, chosen on these pairs)",
+                layer_name(best, True): "whitening at that layer", EMBED: "the embedding model"}
 
     def fit_note(self) -> str:
         return FIT.format(texts=2 * len(self.comparison.pairs))

@@ -16,7 +16,7 @@ def remaining(e: Explanation) -> str:
     if not g.clear:
         return ""
     best = max(g.closed.values(), key=lambda c: c.share)
-    if best.share >= 1:
+    if best.share >= 0.995:  # "leaves 0%" would say the same less plainly
         return (f"{e.labels()[best.step][:1].upper()}{e.labels()[best.step][1:]} reaches the embedding model without "
                 "labels here: on these pairs contrastive training adds nothing a label-free fix does not.")
     return (f"The best label-free way, {e.labels()[best.step]}, leaves {1 - best.share:.0%} of the gap: that is "
