@@ -98,3 +98,11 @@ def test_the_cli_prints_the_table_and_the_story_and_writes_json(setup, capsys):
     assert data["steps"]["whitened"]["options"]["post"] == "whiten" and data["comparison"]["bootstrap"]["resamples"] == 200
     assert "40 question and answer texts" in data["fit"] and data["layer_sweep"]["methods"]["mean"]["best_layer"] == data["best_layer"]
     assert all(f"{s['auc']:.3f} [" in printed for s in data["steps"].values())
+
+
+def test_a_wrong_embedding_method_is_one_line_before_any_model_runs(setup, capsys):
+    llama, _, folder = setup
+    assert main(["explain", str(ROOT / "assets" / "examples-30.csv"), "--base", llama, "--embed", llama,
+                 "--embed-method", "native", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: method 'native' does not apply to") and err.count("\n") == 1  # nothing embedded first

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Sequence
 
+from ..backends.vectors import is_vectors
 from ..comparison import Comparison
 from ..embedding import Progress
 from ..pairs import Pair, pairs_from_value
@@ -80,6 +81,8 @@ def explain(session, pairs: Sequence[Pair] | Sequence[dict], base: str, embed: s
     """The base GPT raw, centred, whitened and at its best layer (raw and whitened) beside `embed`, on `pairs`."""
     pairs = pairs_from_value(pairs)
     info = session.inspect(base)
+    if not is_vectors(embed):
+        session.inspect(embed).method(embed_method)  # a wrong embedding model fails before the sweep, not after
     method = method or default_method(info.methods, info.default_method)
     swept = layer_sweep(session, pairs, base, [method], options, progress)
     read = swept.options[method]  # the sweep's reading (the chat template where the method takes it)
