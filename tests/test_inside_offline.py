@@ -51,6 +51,7 @@ def test_whitening_offline_vectors_equals_numpy(request, fixture, method):
     assert white.metrics.auc == pytest.approx(score(cos_sim(done[:n], done[n:])).auc, abs=1e-6)
 
 
+@pytest.mark.timeout(1800)  # a real fine-tune, three passes over the held-out texts and sixty one at a time
 def test_the_lab_on_smollm2_whitens_on_training_texts_and_shares_the_gap_to_minilm(smollm2, minilm, tmp_path):
     """The fine-tune lab's four held-out sides on the offline models: "whitened" is SmolLM2's held-out vectors
     (one text at a time) whitened in NumPy with a fit on the training texts only; the gap shares follow from
@@ -60,7 +61,8 @@ def test_the_lab_on_smollm2_whitens_on_training_texts_and_shares_the_gap_to_mini
     from test_tuning import auc_by_hand
 
     pairs = read_pairs("assets/examples-30.csv")
-    result = tune(pairs, "smollm2-135m-instruct", str(tmp_path / "tuned"), TuneConfig(method="mean", steps=2, holdout=0.5))
+    config = TuneConfig(method="mean", steps=1, holdout=0.5, minutes=30)  # one step ends it; a busy CPU prepares slowly
+    result = tune(pairs, "smollm2-135m-instruct", str(tmp_path / "tuned"), config)
     train, held = ([pairs[i] for i in ids] for ids in (result.split.train, result.split.heldout))
     one = lambda some: np.stack([reference(smollm2, t, r, "mean", -1) for p in some  # noqa: E731 - one text at a time
                                  for t, r in ((p.question, Role.QUERY), (p.answer, Role.PASSAGE))]).astype(np.float64)
