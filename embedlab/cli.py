@@ -1,5 +1,5 @@
-"""The command line: `python -m embedlab models`, `compare PAIRS`, `ask PAIRS QUESTION`, `tune PAIRS` and
-`cache info|verify|clear`.
+"""The command line: `python -m embedlab models`, `compare PAIRS`, `ask PAIRS QUESTION`, `tune PAIRS`,
+`explain PAIRS` (`cli_explain.py`) and `cache info|verify|clear`.
 
 Errors a person can fix print one line and exit with status 2; progress goes to stderr so that
 stdout holds only the table.
@@ -18,6 +18,7 @@ from .ask import TOP_ANSWERS, ask, check_question
 from .ask_report import answers_table
 from .backends.remote import KEY_VARIABLE
 from .cache_check import DEFAULT_SAMPLE
+from .cli_explain import explain_arguments
 from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
 from .filenames import matrix_paths
@@ -28,6 +29,7 @@ from .presets import PRESETS, default_pair
 from .prompts import Options
 from .analysis.layer_report import parse_layers, sweep_table
 from .report import is_embedder, table
+from .tune_report import tune_report
 from .settings import LOCAL_MAX_PAIRS, Settings
 from .sources import REMOTE_EXAMPLE
 from .sides import MAX_SIDES, OPTION_NAMES, SideSpec, default_specs, parse_side, sweep, with_side_option
@@ -168,6 +170,10 @@ def cmd_tune(args) -> int:
                         lora_rank=args.lora_rank, max_length=args.max_length)
     config.check()  # bad settings, too few or repeated pairs fail here, before torch is imported
     split_pairs(pairs, config.holdout, config.seed)
+    embed = None
+    if args.embed:
+        embed = SideSpec(args.embed, args.embed_method, name="embedding model")
+        settings.inspect(embed.model).method(embed.method)  # before training, not after
     from .tuning.lab import tune
 
     def progress(step: int, loss: float, elapsed: float) -> None:
@@ -177,9 +183,15 @@ def cmd_tune(args) -> int:
     result = tune(pairs, settings.check_model(args.model), args.out, config, device=args.device, progress=progress,
                   message=lambda text: print(f"[embedlab] {text}", file=sys.stderr, flush=True),
                   overwrite=args.overwrite, allow_hub=allow_hub, allow_paths=allow_paths)
+    if embed is not None:  # the embedding model on the same held-out pairs: the gap whitening and tuning close
+        from .session import Session
+
+        heldout = [pairs[i] for i in result.split.heldout]
+        side = Session(settings=settings, device=args.device).compare(heldout, sides=[embed], progress=_progress)
+        result = result.with_embedding(side.sides[embed.name])
     print(f"{len(result.split.heldout)} held-out pairs, {result.steps} steps in {result.seconds:.1f} s "
           f"(method {result.method}): {result.model} -> {result.out}")
-    print(tune_table(result.uncertainty))
+    print(tune_report(result))
     if result.caveat():
         print(result.caveat())
     if args.json:
@@ -200,22 +212,6 @@ def add_bootstrap_options(p: argparse.ArgumentParser) -> None:
                    help="bootstrap resamples behind each 95%% interval and paired difference (default %(default)s)")
     p.add_argument("--bootstrap-seed", type=int, default=SEED,
                    help="the bootstrap's seed (default %(default)s)")
-
-
-def tune_table(u) -> str:
-    """Held-out metrics before and after a fine-tune, each with its interval, and the paired change."""
-    from .metrics import METRIC_LABELS, METRIC_NAMES
-    from .report import difference_words, interval_note, with_interval
-
-    rows = [("", "before", "after", "after - before")]
-    for k, metric in enumerate(METRIC_NAMES):
-        d = u.difference("after", "before", metric)
-        rows.append((METRIC_LABELS[metric], with_interval(u, "before", metric, u.points["before"][k]),
-                     with_interval(u, "after", metric, u.points["after"][k]),
-                     difference_words(d).removeprefix("difference ") if d else ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join([*lines, interval_note(u)])
 
 
 def cmd_cache(args) -> int:
@@ -253,6 +249,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", metavar="OUT", help="also write the answers as JSON")
     a.set_defaults(run=cmd_ask)
     tune_arguments(sub)
+    explain_arguments(sub)  # cli_explain.py
     return p
 
 
@@ -317,6 +314,9 @@ def tune_arguments(sub) -> None:
     t.add_argument("--lora-rank", type=int, default=d.lora_rank, help="LoRA adapters of this rank on those layers "
                    "instead of their whole weights (default %(default)s: whole weights)")
     t.add_argument("--max-length", type=int, default=d.max_length, help="tokens per text in training (default %(default)s)")
+    t.add_argument("--embed", help="an embedding model measured on the same held-out pairs: the table gains its "
+                   "column and a line says how much of the gap to it whitening and tuning each close")
+    t.add_argument("--embed-method", choices=list(METHODS), help="the embedding model's method (default: its own)")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     t.add_argument("--overwrite", action="store_true", help="replace DIR if it holds an earlier tuned model")
     t.add_argument("--json", metavar="OUT", help="also write the result as JSON")

@@ -27,7 +27,8 @@ from .page_assets import EXAMPLES, FILE_TYPES, INTRO, TITLE, WAITING, model_info
 from .results import SIDE_SLOTS
 from .sides_form import EXTRA_ROWS, ROW_FIELDS
 from .tables import COLUMNS, pairs_to_rows
-from .tune_section import DEFAULT_SECONDS, SIDE_NAMES
+from .tune_section import DEFAULT_SECONDS
+from .tune_view import SIDE_NAMES
 
 
 @dataclass

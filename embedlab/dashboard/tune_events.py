@@ -4,8 +4,9 @@
 this deployment's limits, model and method) before it takes the server's one training slot (see
 `tune_runs.py`: a second visitor is told the server is busy, not queued), and streams the run's steps
 to the page as `{component: value}` for what each step changes: a progress bar and the loss curve,
-then the held-out heatmaps of the base GPT before and after and of the embedding model, on one colour
-scale, with their metrics (the words are `tune_section.py`'s).
+then the held-out heatmaps (`tune_view.py`) of the base GPT before tuning, whitened without labels and
+after tuning, and of the embedding model, on one colour scale, with their metrics (the words are
+`tune_section.py`'s).
 
 The tuned model lives in the visitor's own folder (`visitors.folder`, one model at a time), removed
 when the visitor leaves (`end_session`, on demo.unload). Compare then offers it as a model choice and
@@ -38,8 +39,8 @@ from .gpu_errors import words
 from .layout import Layout
 from .page_errors import for_api, on_page
 from .tune_runs import BUSY, SLOT, FileFlag, Training
-from .tune_section import (DEFAULT_SECONDS, SIDE_NAMES, heatmaps_caption, heldout_comparison, progress_html,
-                           summary)
+from .tune_section import DEFAULT_SECONDS, heatmaps_caption, progress_html
+from .tune_view import SIDE_NAMES, heldout_comparison, summary
 
 UPDATE_SECONDS = 1.0  # the loss curve is drawn again at most this often
 
@@ -69,7 +70,7 @@ class TuneEvents:
         owner.inspect(base).method(config.method)  # e.g. a causal-only method on an encoder-only model
         if not (embed or "").strip():
             return config, None
-        spec = SideSpec(embed.strip(), embed_method or None, name=SIDE_NAMES[2])
+        spec = SideSpec(embed.strip(), embed_method or None, name=SIDE_NAMES[-1])
         self.settings.inspect(spec.model).method(spec.method)
         return config, spec
 

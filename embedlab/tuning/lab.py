@@ -1,8 +1,9 @@
 """One fine-tune from start to finish: `tune()` and its result, `TuneResult`.
 
 Checks everything a person can get wrong first (settings, pairs and split, model and method, output
-folder, disk space), then: the base model's held-out figures with the tuned method ("before"),
-training (`train.py`), the tuned model saved into a scratch folder, that folder loaded as any model
+folder, disk space), then: the base model's held-out figures with the tuned method ("before"), the
+same vectors whitened with a fit on the training texts only ("whitened", `baseline.py`: the label-free
+baseline), training (`train.py`), the tuned model saved into a scratch folder, that folder loaded as any model
 folder is and measured on the same held-out pairs ("after"), `embedlab-tune.json` written, and the
 folder moved into place. A cancel or an error at any point leaves nothing behind.
 """
@@ -18,6 +19,7 @@ from functools import cached_property
 from typing import Any, Callable, Sequence
 
 from ..cache import EmbeddingCache
+from ..analysis import gap as gaps
 from ..analysis.intervals import Uncertainty
 from ..comparison import SideResult, compare_side, measure_sides
 from ..pairs import Pair, pairs_from_value
@@ -25,6 +27,7 @@ from ..prompts import Options
 from ..sources import inspect
 from ..tuned import training_texts, tuned_model, tuned_name
 from . import output
+from .baseline import FITTED_ON, GAP_LABELS, whitened
 from .config import TuneCancelled, TuneConfig, TuneError, trainable_methods
 from .split import Split, split_pairs
 from .train import StepProgress, train
@@ -46,6 +49,14 @@ class TuneResult:
     before: SideResult  # the base model with `method`, on the held-out pairs
     after: SideResult  # the tuned folder, on the held-out pairs
     info: dict  # what embedlab-tune.json holds
+    whitened: SideResult | None = None  # "before" whitened, fitted on the training texts only (baseline.py)
+    embedding: SideResult | None = None  # an embedding model on the held-out pairs, where the caller measured one
+
+    @property
+    def sides(self) -> dict[str, SideResult]:
+        """The held-out sides by their JSON keys, in order: before, whitened, after, embedding (those present)."""
+        every = {"before": self.before, "whitened": self.whitened, "after": self.after, "embedding": self.embedding}
+        return {key: side for key, side in every.items() if side is not None}
 
     @property
     def steps(self) -> int:
@@ -62,16 +73,33 @@ class TuneResult:
 
     @cached_property
     def uncertainty(self) -> Uncertainty:
-        """Intervals on the held-out figures before and after, and the paired difference after - before."""
-        return measure_sides({"before": self.before, "after": self.after}, len(self.split.heldout))
+        """Intervals on every held-out side's figures and the paired differences between them (after - before...)."""
+        return measure_sides(self.sides, len(self.split.heldout))
+
+    def with_embedding(self, side: SideResult) -> "TuneResult":
+        """This result with an embedding model's side measured on the same held-out pairs."""
+        return dataclasses.replace(self, embedding=side)
+
+    @cached_property
+    def gap(self) -> gaps.Gap | None:
+        """What whitening and tuning each close of the held-out AUC gap from before to the embedding model."""
+        if self.embedding is None:
+            return None
+        return gaps.gap(self.uncertainty, "before", "embedding", [k for k in ("whitened", "after") if k in self.sides])
+
+    def gap_words(self) -> str:
+        """The gap in one plain sentence; "" without an embedding model."""
+        return gaps.gap_words(self.gap, GAP_LABELS, len(self.split.heldout), "held-out pairs") if self.gap else ""
 
     def to_json(self) -> dict:
         u = self.uncertainty
+        extra = {"whitened_fit": FITTED_ON} if self.whitened else {}
+        if self.gap:
+            extra |= {"gap": {**self.gap.as_dict(), "words": self.gap_words()}}
         return {"model": self.model, "out": self.out, "method": self.method, "split": self.split.as_dict(),
                 "loss": [round(x, 6) for x in self.losses], "steps": self.steps, "seconds": round(self.seconds, 3),
                 "config": self.config.as_dict(), "bootstrap": u.settings(),
-                "before": {**self.before.to_json(), **u.side_json("before")},
-                "after": {**self.after.to_json(), **u.side_json("after")}}
+                **{key: {**side.to_json(), **u.side_json(key)} for key, side in self.sides.items()}, **extra}
 
 
 def _checked_model(model: str, method: str, allow_hub: bool, allow_paths: bool):
@@ -112,6 +140,9 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         earlier = tuned_model(info.source.location) if info.source.kind == "folder" else None
         if earlier is not None:  # tuning a tuned model: its name, not its folder's path
             before = dataclasses.replace(before, model=earlier.name)
+        _check(cancel)
+        say(f"whitening {info.name}'s held-out vectors with a fit on the {len(split.train)} training pairs' texts")
+        white = whitened(backend, [pairs[i] for i in split.train], before, options, cache)
         say(f"training on {len(split.train)} pairs on {backend.device} (at most {config.minutes:g} min"
             + (f" or {config.steps} steps)" if config.steps else ")"))
         torch.manual_seed(config.seed)
@@ -145,6 +176,7 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
                   "loss": [round(x, 6) for x in trained.losses], "steps": trained.steps,
                   "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
                   "device": backend.device, "before": before.metrics.as_dict(), "after": after.metrics.as_dict(),
+                  "whitened": white.metrics.as_dict(),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         after = dataclasses.replace(after, model=tuned_name(record))  # its name, not the folder's path
         output.write_info(scratch, record)
@@ -158,7 +190,7 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         raise
     say(f"wrote {target}")
     return TuneResult(info.name, str(target), method.name.value, config, split, tuple(trained.losses),
-                      trained.seconds, before, after, record)
+                      trained.seconds, before, after, record, white)
 
 
 def _check(cancel: threading.Event | None) -> None:

@@ -51,11 +51,12 @@ def test_a_short_fine_tune_draws_its_curve_and_heatmaps_and_offers_the_model(app
         status = page.locator("#tune-status").inner_text()
         assert "Held-out (6 pairs) AUC" in status and "top-1" in status
         plots = page.locator("#tune-heatmaps .side-plot")
-        page.wait_for_function("document.querySelectorAll('#tune-heatmaps .side-plot g.hm').length === 3")
+        page.wait_for_function("document.querySelectorAll('#tune-heatmaps .side-plot g.hm').length === 4")
         titles = plots.locator(".gtitle").all_text_contents()
-        assert [t.split(":")[0] for t in titles] == ["before tuning", "after tuning", "embedding model"], titles
-        assert "tuned smollm2-135m-instruct" in titles[1]
-        assert page.locator("#tune-metrics table.metrics thead th").count() == 4
+        assert [t.split(":")[0] for t in titles] == ["before tuning", "whitened (no labels)", "after tuning",
+                                                   "embedding model"], titles
+        assert "tuned smollm2-135m-instruct" in titles[2] and "of that gap" in status  # what each closes
+        assert page.locator("#tune-metrics table.metrics thead th").count() == 5
         page.click("#tune-zip")  # outside hosted mode the folder can be downloaded
         page.locator("#tune-file a[download='embedlab-tuned-model.zip']").wait_for(timeout=120_000)
         page.screenshot(path=str(ARTIFACTS / "browser-finetune.png"), full_page=True)

@@ -12,7 +12,7 @@ import numpy as np
 from tests.support.results import fake_result
 
 from embedlab.analysis.intervals import measure
-from embedlab.dashboard import exports, tune_section, views
+from embedlab.dashboard import exports, tune_section, tune_view, views
 from embedlab.glossary import METRIC_MEANINGS, meaning
 from embedlab.metrics import METRIC_LABELS, METRIC_NAMES
 from embedlab.tuning.lab import TuneResult
@@ -64,9 +64,9 @@ def test_a_loss_near_zero_on_few_pairs_gets_a_caveat():
     result = tune_result([0.01] * 5)
     result = TuneResult(result.model, result.out, result.method, None, result.split, result.losses, 1.0, side, side, {})
     held_out = np.eye(6) + 0.1
-    u = measure(dict.fromkeys(tune_section.SIDE_NAMES, held_out), dict.fromkeys(tune_section.SIDE_NAMES, [0.5] * 6), 6)
-    comparison = SimpleNamespace(sides=dict.fromkeys(tune_section.SIDE_NAMES, side), uncertainty=u)
-    assert "learnt them by heart" not in tune_section.summary(result, comparison)  # the caveat is a line of its own
+    u = measure(dict.fromkeys(tune_view.SIDE_NAMES, held_out), dict.fromkeys(tune_view.SIDE_NAMES, [0.5] * 6), 6)
+    comparison = SimpleNamespace(sides=dict.fromkeys(tune_view.SIDE_NAMES, side), uncertainty=u)
+    assert "learnt them by heart" not in tune_view.summary(result, comparison)  # the caveat is a line of its own
     assert "Before tuning reads the base GPT with e5, the method it is tuned with" in tune_section.before_note("e5")
 
 

@@ -1,5 +1,5 @@
 """The dashboard's Fine-tune section, its handlers called directly on tiny random models: the stream (loss
-curve, three held-out heatmaps on one scale, the tuned model offered to Compare), bad input, cancel, one
+curve, four held-out heatmaps on one scale, the tuned model offered to Compare), bad input, cancel, one
 training at a time, hosted limits and the visitor's folder removed when they leave; and `tune_json`."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from tests.support import tinymodels
 from embedlab.cache import EmbeddingCache
-from embedlab.dashboard import tune_runs, tune_section, visitors
+from embedlab.dashboard import tune_runs, tune_section, tune_view, visitors
 from embedlab.dashboard.tune_events import TuneEvents
 from tests.support.pages import page, rows_read, triggered
 from embedlab.dashboard.tables import pairs_to_rows
@@ -70,10 +70,14 @@ def test_a_fine_tune_streams_its_loss_then_the_heldout_heatmaps_and_offers_the_t
     assert steps >= 1 and f"{steps} steps" in last[t.status]
     shown = [u[t.status] for u in updates if "step " in u[t.status] and "Done" not in u[t.status]]
     assert f"step {steps}: loss" in shown[-1]  # the progress ends where the result's count does
-    heatmaps = [last[plot] for plot in t.heatmaps]
-    assert [fig.layout.title.text.split(":")[0] for fig in heatmaps] == list(tune_section.SIDE_NAMES)
+    heatmaps = [last[plot] for plot in t.heatmaps]  # before, whitened (no labels), after, the embedding model
+    assert [fig.layout.title.text.split(":")[0] for fig in heatmaps] == list(tune_view.SIDE_NAMES)
+    assert len(tune_view.SIDE_NAMES) == 4 and "whitened" in tune_view.SIDE_NAMES[1]
     assert all(fig.data[0].z.shape == (6, 6) for fig in heatmaps)  # 6 of 30 pairs held out
     assert len({(fig.data[0].zmin, fig.data[0].zmax) for fig in heatmaps}) == 1  # one colour scale
+    assert all(name in last[t.metrics] for name in tune_view.SIDE_NAMES)  # a metrics row for each
+    assert "Whitened without labels (fitted on the training texts only): AUC" in last[t.status]
+    assert "gap to share out" in last[t.status] or "of that gap" in last[t.status]  # what whitening and tuning close
     assert "before tuning" in last[t.metrics] and "embedding model" in last[t.metrics]
     assert html.escape(tune_section.before_note("mean")) in last[t.caption]  # why "before" can differ from Compare's
     label, choice = last[layout.classic["base"].model]["choices"][-1]
@@ -189,7 +193,8 @@ def test_tune_json_returns_the_command_lines_json_and_keeps_no_folder(models):
     tune = section("tune-api")
     pairs = [{"question": q, "answer": a} for q, a in ROWS]
     result = tune.tune_json(pairs, models[0], seconds=2, method="mean", request=visitor("api"))
-    assert {"model", "out", "method", "split", "loss", "steps", "seconds", "config", "before", "after"} <= set(result)
+    assert {"model", "out", "method", "split", "loss", "steps", "seconds", "config", "before", "after", "whitened",
+            "whitened_fit"} <= set(result)
     assert result["out"] is None and result["steps"] == len(result["loss"]) >= 1
     assert len(result["split"]["heldout"]) == 6 and result["method"] == "mean"
     assert not visitors.folder(visitors.key(visitor("api"))).exists()

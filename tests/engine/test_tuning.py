@@ -112,6 +112,41 @@ def test_the_tuned_folder_reloads_to_the_trainers_vectors(base, tmp_path, monkey
     assert leftovers(tmp_path) == []
 
 
+def auc_by_hand(q: np.ndarray, a: np.ndarray) -> float:
+    """AUC from cosines computed pair by pair: the share of (matching, non-matching) pairs the matching wins, ties half."""
+    cos = np.array([[float(x @ y / np.linalg.norm(x) / np.linalg.norm(y)) for y in a] for x in q])
+    pos = np.diag(cos)
+    neg = cos[~np.eye(len(q), dtype=bool)]
+    return float(np.mean([(p > x) + 0.5 * (p == x) for p in pos for x in neg]))
+
+
+def test_the_whitened_baseline_is_fitted_on_the_training_texts_only(base, tmp_path):
+    from test_layers import reference
+    from test_post import whitened_by_hand
+
+    result = tune(PAIRS, str(base), str(tmp_path / "tuned"), QUICK)
+    backend = load(str(base))
+    one = lambda pairs: np.stack([reference(backend, t, r, "mean", -1) for p in pairs  # noqa: E731 - one text at a time
+                                  for t, r in ((p.question, Role.QUERY), (p.answer, Role.PASSAGE))])
+    train = one([PAIRS[i] for i in result.split.train]).astype(np.float64)
+    held = one([PAIRS[i] for i in result.split.heldout]).astype(np.float64)
+    k = min(64, len(train) // 2, train.shape[1])  # the default K: 64, at most half the fitted texts and the dimension
+    white = whitened_by_hand(held, k, fitted=train)
+    q, a = white[0::2], white[1::2]  # one() interleaves each pair's question and answer
+    side = result.whitened
+    assert side.options.post == "whiten" and side.options.whiten_dims == k and side.model == result.before.model
+    np.testing.assert_allclose(side.similarity, [[x @ y / np.linalg.norm(x) / np.linalg.norm(y) for y in a] for x in q],
+                               atol=2e-4)
+    assert side.metrics.auc == pytest.approx(auc_by_hand(q, a), abs=1e-9)
+    everything = whitened_by_hand(held, k, fitted=np.concatenate([train, held]))  # fitted on held-out texts too
+    assert auc_by_hand(everything[0::2], everything[1::2]) != pytest.approx(side.metrics.auc, abs=1e-6)
+    info = json.loads((Path(result.out) / TUNE_FILE).read_text())
+    assert info["whitened"]["auc"] == pytest.approx(side.metrics.auc)
+    data = result.to_json()
+    assert "training pairs' question and answer texts only" in data["whitened_fit"] and "gap" not in data
+    assert set(data["whitened"]["differences"]) == {"before", "after"}  # paired with the other held-out sides
+
+
 def test_same_seed_same_split_and_weights(base, tmp_path):
     from safetensors.torch import load_file
 
@@ -211,8 +246,9 @@ def run_cli(*args):
 
 
 def test_cli_tunes_and_writes_json(base, tmp_path):
+    bert = tinymodels.bert_sentence_transformer(tmp_path / "bert")
     out = run_cli(ROOT / "assets" / "examples-30.csv", "--model", base, "--out", tmp_path / "tuned", "--method", "mean",
-                  "--steps", "3", "--batch", "8", "--json", tmp_path / "r.json")
+                  "--steps", "3", "--batch", "8", "--json", tmp_path / "r.json", "--embed", bert)
     assert out.returncode == 0, out.stderr
     assert "step 3: loss" in out.stderr and "AUC" in out.stdout
     data = json.loads((tmp_path / "r.json").read_text())
@@ -227,6 +263,12 @@ def test_cli_tunes_and_writes_json(base, tmp_path):
     naive = naive_bootstrap(np.asarray(data["after"]["similarity"]), 1000, 0)[:, 3]  # mean matching
     assert data["after"]["intervals"]["mean_pos"] == pytest.approx(percentile(naive), abs=1e-5)
     assert set(data["after"]["differences"]["before"]["auc"]) == {"difference", "low", "high", "p"}
+    # the label-free baseline and the embedding model on the same held-out pairs, and what each closes of the gap
+    header = out.stdout.splitlines()[1]
+    assert header.split() == ["before", "whitened", "(train", "fit)", "after", "embedding", "model", "after", "-", "before"]
+    assert data["embedding"]["model"] == str(bert) and len(data["embedding"]["similarity"]) == 6
+    assert data["whitened"]["options"]["post"] == "whiten" and data["gap"]["from"] == "before"
+    assert data["gap"]["words"] in out.stdout and ("of that gap" in out.stdout or "no gap to share out" in out.stdout)
 
 
 def test_cli_bad_input_exits_2_with_one_line(base, tmp_path):
