@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure
+from .analysis.linear import LINEAR_PAIRS
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN, Geometry, geometry
 from .analysis.post import processed, whiten_dims
 from .backends import Backend
@@ -39,7 +40,7 @@ from .prompts import Options
 from .sides import SideSpec
 from .tuned import held_out, scored_on, tuned_sides
 
-FULL_MATRIX_PAIRS = 2000  # above this the similarity matrix is neither kept nor written to JSON
+FULL_MATRIX_PAIRS = LINEAR_PAIRS  # above this the matrix is neither kept nor written to JSON; intervals linearised
 OVERVIEW_PAIRS = 300  # above this a side is scored in blocks and the page shows block means, not cells
 TOP_K = 5  # answers per question kept (and written) where the matrix is not
 
@@ -161,9 +162,13 @@ def measure_sides(sides: dict[str, SideResult], n: int, resamples: int = RESAMPL
     keep = np.setdiff1d(np.arange(n), np.asarray(excluded, dtype=np.int64))
     similarities = {name: None if side.similarity is None else side.similarity[np.ix_(keep, keep)]
                     for name, side in sides.items()}
+    gradients = {name: side.blocks.gradient for name, side in sides.items()
+                 if side.similarity is None and side.blocks is not None and side.blocks.gradient is not None}
+    why_none = (f"above {FULL_MATRIX_PAIRS:,} pairs the intervals come from the block pass of every pair, "
+                "which a large set with pairs left out (a tuned side's) or read back from JSON does not have")
     return measure(similarities, {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()},
-                   len(keep), resamples, seed,
-                   why_none=f"above {FULL_MATRIX_PAIRS:,} pairs the similarity matrix is not kept")
+                   len(keep), resamples, seed, why_none=why_none,
+                   gradients=gradients if len(gradients) == len(sides) and not len(excluded) else None)
 
 
 def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = None, options: Options | None = None,
@@ -181,7 +186,7 @@ def side_result(backend: Backend, result: Embedded, n: int, options: Options | N
     vectors, options = processed(result.vectors, asked)
     q, a = vectors[:n], vectors[n:]
     similarity = cos_sim(q, a) if n <= FULL_MATRIX_PAIRS else None
-    blocks = score_blocks(q, a, top_k=TOP_K) if n > OVERVIEW_PAIRS else None
+    blocks = score_blocks(q, a, top_k=TOP_K, gradient=n > FULL_MATRIX_PAIRS) if n > OVERVIEW_PAIRS else None
     return SideResult(model=backend.name, method=result.method, options=options, device=backend.device,
                       dtype=backend.dtype, similarity=similarity,
                       metrics=blocks.metrics if blocks else score(similarity), cached=result.cached,
