@@ -5,7 +5,7 @@ time (memory O(n x block)) and gives the same `Metrics` as `metrics.score(cos_si
 MRR from each row's rank, the means and margin from running sums, and AUC over all n(n-1)
 non-matching scores exactly, by the definition in `metrics.auc` (a matching score beats a non-matching
 one, ties count half): the n matching scores are sorted once and each block's non-matching scores are
-counted against them (`metrics.positions`). On the way it keeps what the figures of a large set need:
+counted against them (`metrics.beaten`). On the way it keeps what the figures of a large set need:
 each question's top-k answers, a grid of block means and histograms of the matching and non-matching
 scores; asked, also each pair's gradient for the large-set intervals (`analysis.linear`). It knows
 nothing about models or figures.
@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from .analysis.linear import GradientSums
-from .metrics import EPS, Metrics, positions
+from .metrics import EPS, Metrics, beaten, positions
 
 BLOCK_BYTES = 64 * 2**20  # one block of float64 scores
 HIST_BINS = 200  # over [-1, 1]: cosine similarities
@@ -107,12 +107,14 @@ def score_blocks(questions, answers, rows: int | None = None, top_k: int = 5, gr
         rank[start:stop] = 1 + (s > own[:, None]).sum(axis=1)
         neg_sum += float(s.sum() - own.sum())
         flat = s.ravel()  # every score; the matching ones are taken back out
-        left, right = positions(pos_sorted, s)
-        place = n - 0.5 * (left + right)  # matching scores that beat each cell, ties half
-        place[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a matching cell is no rival
-        wins += float(place.sum())
-        if sums:
+        if sums:  # each cell's position among the matching scores, kept for the gradient
+            left, right = positions(pos_sorted, s)
+            place = n - 0.5 * (left + right)  # matching scores that beat each cell, ties half
+            place[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a matching cell is no rival
+            wins += float(place.sum())
             sums.add(start, s, left, right, place)
+        else:
+            wins += beaten(pos_sorted, flat) - beaten(pos_sorted, own)
         neg_hist += _bins(flat) - _bins(own)
         order = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (stop - start, 1))
         picked = np.take_along_axis(s, order, axis=1)

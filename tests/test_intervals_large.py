@@ -137,8 +137,8 @@ def test_above_the_matrix_limit_the_cli_and_json_give_linearised_intervals(tmp_p
     d = data["results"]["one"]["differences"]["two"]["auc"]
     low, high = percentile(draws["one"][:, 2] - draws["two"][:, 2])
     assert (d["low"], d["high"]) == pytest.approx((low, high), abs=1e-9) and low > 0  # paired: the same resamples
-    back = Comparison.from_json(data).to_json()["results"]["one"]["intervals"]
-    assert back["auc"] is None and "read back from JSON" in back["none"]
+    back = Comparison.from_json(data).to_json()["results"]["one"]  # the JSON keeps each pair's gradient
+    assert back["intervals"] == data["results"]["one"]["intervals"] and back["differences"] == data["results"]["one"]["differences"]
 
 
 def closed_form_gradient(q: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -161,6 +161,7 @@ def closed_form_gradient(q: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3000)  # 400 block passes of 2,001 x 2,001 cells: about 0.5 s each on an idle 2-core EPYC
 def test_the_linearised_95_interval_covers_a_known_auc_in_93_to_97_percent_of_400_trials():
     """Answers = questions + noise (8 dimensions), 2,001 pairs a trial. The true AUC, the chance that a
     pair's cosine beats that of a question and another pair's answer, is estimated once from 4 million
