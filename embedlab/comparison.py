@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure
+from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure, pending
 from .analysis.linear import LINEAR_PAIRS
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN, Geometry, geometry
 from .analysis.post import processed, whiten_dims
@@ -81,7 +81,8 @@ class SideResult:
                 "similarity_omitted": f"{n:,} pairs is over the limit of {FULL_MATRIX_PAIRS:,} for the full matrix; "
                                       f"top_answers[i] gives question i's {self.blocks.top_answers.shape[1]} best answers "
                                       "(0-based answer numbers, best first), top_scores[i] their cosine similarities",
-                "top_answers": self.blocks.top_answers.tolist(), "top_scores": self.blocks.top_scores.round(6).tolist()}
+                "top_answers": self.blocks.top_answers.tolist(), "top_scores": self.blocks.top_scores.round(6).tolist(),
+                "gradient": None if self.blocks.gradient is None else self.blocks.gradient.tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> "SideResult":
@@ -89,9 +90,11 @@ class SideResult:
         blocks = None
         if similarity is None:  # a large set: its top answers come back; its block means and histograms do not
             empty = np.zeros(0)
+            gradient = data.get("gradient")  # each pair's, behind the intervals (`analysis.linear`)
             blocks = BlockSummary(metrics, np.asarray(data["top_answers"], dtype=np.int64),
                                   np.asarray(data["top_scores"], dtype=np.float64), np.zeros((0, 0)),
-                                  np.zeros(0, dtype=np.int64), empty, empty, empty)
+                                  np.zeros(0, dtype=np.int64), empty, empty, empty,
+                                  None if gradient is None else np.asarray(gradient, dtype=np.float64))
         return cls(model=data["model"], method=data["method"], options=Options(**data["options"]),
                    device=data["device"], dtype=data["dtype"],
                    similarity=None if similarity is None else np.asarray(similarity, dtype=np.float64),
@@ -132,6 +135,20 @@ class Comparison:
         pairs the metrics are on (those no tuned side has seen, see `excluded`)."""
         return measure_sides(self.sides, len(self.pairs), self.resamples, self.seed, excluded=self.excluded)
 
+    def pending(self) -> "Comparison":
+        """A copy to draw at once, before the bootstrap: its `uncertainty` holds no resamples and says the
+        intervals are being computed, so every view shows the point metrics, no brackets or marks, and a
+        verdict that claims nothing yet. The page draws this first, then `with_intervals()`."""
+        shown = replace(self)
+        shown.__dict__["uncertainty"] = pending(_points(self.sides), len(self.pairs) - len(self.excluded),
+                                                self.resamples, self.seed)
+        return shown
+
+    def with_intervals(self) -> "Comparison":
+        """This comparison with its bootstrap computed (once; `uncertainty` keeps it)."""
+        _ = self.uncertainty
+        return self
+
     def without_vectors(self) -> "Comparison":
         lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
         if "uncertainty" in self.__dict__:  # measured already: the lighter copy keeps it
@@ -164,11 +181,14 @@ def measure_sides(sides: dict[str, SideResult], n: int, resamples: int = RESAMPL
                     for name, side in sides.items()}
     gradients = {name: side.blocks.gradient for name, side in sides.items()
                  if side.similarity is None and side.blocks is not None and side.blocks.gradient is not None}
-    why_none = (f"above {FULL_MATRIX_PAIRS:,} pairs the intervals come from the block pass of every pair, "
-                "which a large set with pairs left out (a tuned side's) or read back from JSON does not have")
-    return measure(similarities, {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()},
-                   len(keep), resamples, seed, why_none=why_none,
+    why_none = (f"above {FULL_MATRIX_PAIRS:,} pairs the intervals come from each pair's gradient in the block pass, "
+                "which a large set with pairs left out (a tuned side's) does not have")
+    return measure(similarities, _points(sides), len(keep), resamples, seed, why_none=why_none,
                    gradients=gradients if len(gradients) == len(sides) and not len(excluded) else None)
+
+
+def _points(sides: dict[str, SideResult]) -> dict[str, list[float]]:
+    return {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()}
 
 
 def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = None, options: Options | None = None,

@@ -15,8 +15,8 @@ set itself), and for a side whose scores hold NaN.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -29,6 +29,7 @@ SEED = 0
 LEVEL = 0.95
 MIN_PAIRS = 5  # below this a bootstrap has too few distinct resamples (10 at 3 pairs, 35 at 4) to say anything
 NOISE = 1e-12  # resampled differences this close to 0 are 0
+PENDING = "the intervals are being computed; the marks and the verdict follow"
 POWER_Z = 0.8416  # z of 80% power: "the N at which it would likely show" is where a test finds it 4 times in 5
 
 
@@ -166,6 +167,25 @@ def measure(similarities: Mapping[str, np.ndarray | None], points: Mapping[str, 
                 draws[name] = Resampler(s, unit).metrics(v)
     return Uncertainty(n, resamples, seed, level, {k: np.asarray(p, dtype=np.float64) for k, p in points.items()},
                        draws, missing, linear=bool(gradients))
+
+
+def pending(points: Mapping[str, np.ndarray], n: int, resamples: int = RESAMPLES, seed: int = SEED) -> Uncertainty:
+    """What to show before the resamples are drawn: no interval yet, every side saying PENDING, so the
+    tables carry no brackets or marks and the verdict claims nothing (`Comparison.pending`)."""
+    return Uncertainty(n, resamples, seed, LEVEL, {k: np.asarray(p, dtype=np.float64) for k, p in points.items()},
+                       {}, {name: PENDING for name in points})
+
+
+def joined(parts: Sequence[Uncertainty]) -> Uncertainty:
+    """Sides measured in separate calls on the same pairs, with the same resamples and seed, as one (their
+    resamples are the same, so differences between them stay paired)."""
+    first = parts[0]
+    if any((u.pairs, u.resamples, u.seed, u.linear) != (first.pairs, first.resamples, first.seed, first.linear)
+           for u in parts):
+        raise ValueError("only sides measured on the same pairs with the same resamples can be joined")
+    return replace(first, points={k: v for u in parts for k, v in u.points.items()},
+                   draws={k: v for u in parts for k, v in u.draws.items()},
+                   missing={k: v for u in parts for k, v in u.missing.items()})
 
 
 def decide(u: Uncertainty, a: str, b: str) -> tuple[int | None, str | None, Difference | None]:
