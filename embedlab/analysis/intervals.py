@@ -81,7 +81,7 @@ class Uncertainty:
     def scheme(self) -> str:
         if self.linear:
             return (f"linearised: above {LINEAR_PAIRS:,} pairs each resample's metrics are their first-order value "
-                    "from each pair's gradient, collected in the block pass (exact for top-1, MRR and mean matching)")
+                    "from each pair's gradient, collected in the block pass; exact for top-1, MRR and mean matching")
         if self.pairs <= EXACT_PAIRS:
             return "pairs"
         return f"blocks: above {EXACT_PAIRS} pairs, {BLOCKS} blocks of about {self.pairs // BLOCKS} pairs (a seeded shuffle) are drawn instead of pairs"

@@ -52,6 +52,6 @@ def layer_chart(sweeps: Sequence[LayerSweep], references: Mapping[str, float] | 
 def _band(x: list[int], band: list[tuple[float, float]], color: str, name: str) -> go.Scatter:
     """The 95% interval of each layer's AUC as a shaded band: along the highs, back along the lows."""
     red, green, blue = hex_to_rgb(color)
-    return go.Scatter(x=x + x[::-1], y=[high for _, high in band] + [low for low, _ in band][::-1], fill="toself",
+    return go.Scatter(x=x + x[::-1], y=[high for _, high in band] + [low for low, _ in band][::-1], fill="toself", mode="lines",
                       fillcolor=f"rgba({red},{green},{blue},0.18)", line={"width": 0}, hoverinfo="skip",
                       legendgroup=name, showlegend=False, name=f"{name}: 95% interval")
