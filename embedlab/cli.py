@@ -83,7 +83,8 @@ def layer_sweeps(args, session, pairs, options: Options) -> list:
         return []
     from .analysis.layers import layer_sweep
 
-    return [layer_sweep(session, pairs, *parse_layers(text), options, _progress) for text in args.layers]
+    return [layer_sweep(session, pairs, *parse_layers(text), options, _progress, args.resamples, args.bootstrap_seed)
+            for text in args.layers]
 
 
 def run_compare(args):

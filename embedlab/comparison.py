@@ -23,7 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure
+from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure, pending
+from .analysis.linear import LINEAR_PAIRS
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN, Geometry, geometry
 from .analysis.post import processed, whiten_dims
 from .backends import Backend
@@ -39,7 +40,7 @@ from .prompts import Options
 from .sides import SideSpec
 from .tuned import held_out, scored_on, tuned_sides
 
-FULL_MATRIX_PAIRS = 2000  # above this the similarity matrix is neither kept nor written to JSON
+FULL_MATRIX_PAIRS = LINEAR_PAIRS  # above this the matrix is neither kept nor written to JSON; intervals linearised
 OVERVIEW_PAIRS = 300  # above this a side is scored in blocks and the page shows block means, not cells
 TOP_K = 5  # answers per question kept (and written) where the matrix is not
 
@@ -80,7 +81,8 @@ class SideResult:
                 "similarity_omitted": f"{n:,} pairs is over the limit of {FULL_MATRIX_PAIRS:,} for the full matrix; "
                                       f"top_answers[i] gives question i's {self.blocks.top_answers.shape[1]} best answers "
                                       "(0-based answer numbers, best first), top_scores[i] their cosine similarities",
-                "top_answers": self.blocks.top_answers.tolist(), "top_scores": self.blocks.top_scores.round(6).tolist()}
+                "top_answers": self.blocks.top_answers.tolist(), "top_scores": self.blocks.top_scores.round(6).tolist(),
+                "gradient": None if self.blocks.gradient is None else self.blocks.gradient.tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> "SideResult":
@@ -88,9 +90,11 @@ class SideResult:
         blocks = None
         if similarity is None:  # a large set: its top answers come back; its block means and histograms do not
             empty = np.zeros(0)
+            gradient = data.get("gradient")  # each pair's, behind the intervals (`analysis.linear`)
             blocks = BlockSummary(metrics, np.asarray(data["top_answers"], dtype=np.int64),
                                   np.asarray(data["top_scores"], dtype=np.float64), np.zeros((0, 0)),
-                                  np.zeros(0, dtype=np.int64), empty, empty, empty)
+                                  np.zeros(0, dtype=np.int64), empty, empty, empty,
+                                  None if gradient is None else np.asarray(gradient, dtype=np.float64))
         return cls(model=data["model"], method=data["method"], options=Options(**data["options"]),
                    device=data["device"], dtype=data["dtype"],
                    similarity=None if similarity is None else np.asarray(similarity, dtype=np.float64),
@@ -131,6 +135,20 @@ class Comparison:
         pairs the metrics are on (those no tuned side has seen, see `excluded`)."""
         return measure_sides(self.sides, len(self.pairs), self.resamples, self.seed, excluded=self.excluded)
 
+    def pending(self) -> "Comparison":
+        """A copy to draw at once, before the bootstrap: its `uncertainty` holds no resamples and says the
+        intervals are being computed, so every view shows the point metrics, no brackets or marks, and a
+        verdict that claims nothing yet. The page draws this first, then `with_intervals()`."""
+        shown = replace(self)
+        shown.__dict__["uncertainty"] = pending(_points(self.sides), len(self.pairs) - len(self.excluded),
+                                                self.resamples, self.seed)
+        return shown
+
+    def with_intervals(self) -> "Comparison":
+        """This comparison with its bootstrap computed (once; `uncertainty` keeps it)."""
+        _ = self.uncertainty
+        return self
+
     def without_vectors(self) -> "Comparison":
         lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
         if "uncertainty" in self.__dict__:  # measured already: the lighter copy keeps it
@@ -161,9 +179,16 @@ def measure_sides(sides: dict[str, SideResult], n: int, resamples: int = RESAMPL
     keep = np.setdiff1d(np.arange(n), np.asarray(excluded, dtype=np.int64))
     similarities = {name: None if side.similarity is None else side.similarity[np.ix_(keep, keep)]
                     for name, side in sides.items()}
-    return measure(similarities, {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()},
-                   len(keep), resamples, seed,
-                   why_none=f"above {FULL_MATRIX_PAIRS:,} pairs the similarity matrix is not kept")
+    gradients = {name: side.blocks.gradient for name, side in sides.items()
+                 if side.similarity is None and side.blocks is not None and side.blocks.gradient is not None}
+    why_none = (f"above {FULL_MATRIX_PAIRS:,} pairs the intervals come from each pair's gradient in the block pass, "
+                "which a large set with pairs left out (a tuned side's) does not have")
+    return measure(similarities, _points(sides), len(keep), resamples, seed, why_none=why_none,
+                   gradients=gradients if len(gradients) == len(sides) and not len(excluded) else None)
+
+
+def _points(sides: dict[str, SideResult]) -> dict[str, list[float]]:
+    return {name: [side.metrics[m] for m in METRIC_NAMES] for name, side in sides.items()}
 
 
 def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = None, options: Options | None = None,
@@ -181,7 +206,7 @@ def side_result(backend: Backend, result: Embedded, n: int, options: Options | N
     vectors, options = processed(result.vectors, asked)
     q, a = vectors[:n], vectors[n:]
     similarity = cos_sim(q, a) if n <= FULL_MATRIX_PAIRS else None
-    blocks = score_blocks(q, a, top_k=TOP_K) if n > OVERVIEW_PAIRS else None
+    blocks = score_blocks(q, a, top_k=TOP_K, gradient=n > FULL_MATRIX_PAIRS) if n > OVERVIEW_PAIRS else None
     return SideResult(model=backend.name, method=result.method, options=options, device=backend.device,
                       dtype=backend.dtype, similarity=similarity,
                       metrics=blocks.metrics if blocks else score(similarity), cached=result.cached,

@@ -89,6 +89,17 @@ def beaten(sorted_positives: np.ndarray, negatives: np.ndarray) -> float:
     return float((len(pos) - upto).sum() + 0.5 * ties.sum())
 
 
+def positions(sorted_positives: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each score x: how many matching scores are below x, and how many are at most x (a second
+    binary search only for the scores that equal a matching one)."""
+    pos, s = sorted_positives, np.asarray(scores, dtype=np.float64)
+    left = np.searchsorted(pos, s, side="left")
+    right = left.copy()
+    tied = np.flatnonzero(((left < len(pos)) & (pos[np.minimum(left, len(pos) - 1)] == s)).ravel())
+    right.ravel()[tied] = np.searchsorted(pos, s.ravel()[tied], side="right")
+    return left, right
+
+
 def auc(positives: np.ndarray, negatives: np.ndarray) -> float:
     """Chance that a matching score beats a non-matching one, ties counting half."""
     if len(positives) == 0 or len(negatives) == 0:

@@ -7,7 +7,8 @@ non-matching scores exactly, by the definition in `metrics.auc` (a matching scor
 one, ties count half): the n matching scores are sorted once and each block's non-matching scores are
 counted against them (`metrics.beaten`). On the way it keeps what the figures of a large set need:
 each question's top-k answers, a grid of block means and histograms of the matching and non-matching
-scores. It knows nothing about models or figures.
+scores; asked, also each pair's gradient for the large-set intervals (`analysis.linear`). It knows
+nothing about models or figures.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .metrics import EPS, Metrics, beaten
+from .analysis.linear import GradientSums
+from .metrics import EPS, Metrics, beaten, positions
 
 BLOCK_BYTES = 64 * 2**20  # one block of float64 scores
 HIST_BINS = 200  # over [-1, 1]: cosine similarities
@@ -33,6 +35,7 @@ class BlockSummary:
     hist_edges: np.ndarray  # [HIST_BINS + 1] float64
     pos_hist: np.ndarray  # [HIST_BINS] int: matching scores per bin
     neg_hist: np.ndarray  # [HIST_BINS] int: non-matching scores per bin
+    gradient: np.ndarray | None = None  # [n, 6]: how each metric moves with each pair's weight (`analysis.linear`)
 
 
 def block_rows(n: int, block_bytes: int = BLOCK_BYTES) -> int:
@@ -79,8 +82,10 @@ def similarity_blocks(questions, answers, rows: int | None = None) -> Iterator[t
         yield start, s, pos
 
 
-def score_blocks(questions, answers, rows: int | None = None, top_k: int = 5, grid: int = 100) -> BlockSummary:
-    """All metrics of cos_sim(questions, answers) (n >= 1 pairs), `rows` questions at a time."""
+def score_blocks(questions, answers, rows: int | None = None, top_k: int = 5, grid: int = 100,
+                 gradient: bool = False) -> BlockSummary:
+    """All metrics of cos_sim(questions, answers) (n >= 1 pairs), `rows` questions at a time; with
+    `gradient`, also each pair's gradient for the large-set intervals, from the same cells."""
     n = len(questions)
     k = min(top_k, n)
     g = min(grid, n)
@@ -93,6 +98,7 @@ def score_blocks(questions, answers, rows: int | None = None, top_k: int = 5, gr
     grid_sums = np.zeros((g, g))
     neg_hist = np.zeros(HIST_BINS, dtype=np.int64)
     neg_sum = 0.0
+    sums = GradientSums(n) if gradient else None
     for start, s, pos in similarity_blocks(questions, answers, rows):
         if pos_sorted is None:
             pos_sorted = np.sort(pos)
@@ -101,7 +107,14 @@ def score_blocks(questions, answers, rows: int | None = None, top_k: int = 5, gr
         rank[start:stop] = 1 + (s > own[:, None]).sum(axis=1)
         neg_sum += float(s.sum() - own.sum())
         flat = s.ravel()  # every score; the matching ones are taken back out
-        wins += beaten(pos_sorted, flat) - beaten(pos_sorted, own)
+        if sums:  # each cell's position among the matching scores, kept for the gradient
+            left, right = positions(pos_sorted, s)
+            place = n - 0.5 * (left + right)  # matching scores that beat each cell, ties half
+            place[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a matching cell is no rival
+            wins += float(place.sum())
+            sums.add(start, s, left, right, place)
+        else:
+            wins += beaten(pos_sorted, flat) - beaten(pos_sorted, own)
         neg_hist += _bins(flat) - _bins(own)
         order = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (stop - start, 1))
         picked = np.take_along_axis(s, order, axis=1)
@@ -117,5 +130,6 @@ def score_blocks(questions, answers, rows: int | None = None, top_k: int = 5, gr
     metrics = Metrics(top1=float((rank == 1).mean()), mrr=float((1.0 / rank).mean()),
                       auc=float(wins / (n * negatives)) if negatives else float("nan"),
                       mean_pos=mean_pos, mean_neg=mean_neg, margin=mean_pos - mean_neg)
+    g = sums and sums.gradient(pos, np.argsort(pos, kind="stable"), (rank == 1).astype(np.float64), 1.0 / rank)
     return BlockSummary(metrics, top_answers, top_scores, grid_sums / np.outer(sizes, sizes), edges,
-                        np.linspace(-1.0, 1.0, HIST_BINS + 1), _bins(pos), neg_hist)
+                        np.linspace(-1.0, 1.0, HIST_BINS + 1), _bins(pos), neg_hist, g)

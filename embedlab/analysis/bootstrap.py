@@ -23,9 +23,11 @@ blocks^3 table, built once. Nothing here knows about sides or words (`intervals.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
-from ..metrics import ranks
+from ..metrics import positions, ranks
 
 EXACT_PAIRS = 300  # up to this many pairs each pair is drawn on its own; above, blocks of pairs are
 BLOCKS = 100  # blocks drawn above EXACT_PAIRS
@@ -47,17 +49,18 @@ def units_of(n: int, seed: int) -> np.ndarray:
 
 def counts(units: int, resamples: int, seed: int) -> np.ndarray:
     """[resamples, units] float64: how many times each unit is drawn in each resample."""
-    flat = (draws(units, resamples, seed) + units * np.arange(resamples)[:, None]).ravel()
-    return np.bincount(flat, minlength=resamples * units).reshape(resamples, units).astype(np.float64)
+    return np.concatenate(list(count_chunks(units, resamples, seed)))
 
 
-def _positions(sorted_diag: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each score x of `s`: how many matching scores are below x, and how many are at most x."""
-    left = np.searchsorted(sorted_diag, s, side="left")
-    right = left.copy()
-    tied = np.flatnonzero(((left < len(sorted_diag)) & (sorted_diag[np.minimum(left, len(sorted_diag) - 1)] == s)).ravel())
-    right.ravel()[tied] = np.searchsorted(sorted_diag, s.ravel()[tied], side="right")
-    return left, right
+def count_chunks(units: int, resamples: int, seed: int, cells: int = 2**22) -> Iterator[np.ndarray]:
+    """`counts` a few resamples at a time (about `cells` draws each), from one generator: drawn in turn,
+    the rows are those of `draws` (NumPy draws bounded integers one after another)."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, cells // max(units, 1))
+    for start in range(0, resamples, rows):
+        b = min(rows, resamples - start)
+        flat = (rng.integers(0, units, size=(b, units)) + units * np.arange(b)[:, None]).ravel()
+        yield np.bincount(flat, minlength=b * units).reshape(b, units).astype(np.float64)
 
 
 class Resampler:
@@ -74,7 +77,7 @@ class Resampler:
         rank = ranks(s)  # each question's own answer among all n answers
         self.first, self.reciprocal = (rank == 1).astype(np.float64), 1.0 / rank
         self.order = np.argsort(self.diag, kind="stable")
-        left, right = _positions(self.diag[self.order], s)
+        left, right = positions(self.diag[self.order], s)
         if self.units == n:  # each pair its own unit
             self.off, self.unit_diag, self.sizes = off, self.diag, np.ones(n)
             # a non-matching score beats the matching scores from sorted position right on and ties those

@@ -6,26 +6,30 @@ The rule behind every "better" lives here, once: side A is better than side B on
 interval of A - B (from the same resamples, so paired) excludes 0 (`Difference.clear`). The p-value is
 the paired bootstrap's: the share of resampled differences on the far side of 0, doubled (two-sided),
 counted as (1 + k) / (1 + resamples), so the smallest at 1,000 resamples is 0.002. Intervals are
-percentile intervals. No interval where it would say nothing: under MIN_PAIRS pairs (at 2 pairs the
-only resample that holds both pairs is the set itself), and for a side whose scores hold NaN.
+percentile intervals. Large sets (above LINEAR_PAIRS, where the block pass gives each pair's
+gradient) are resampled by the linearised scheme of `linear.py`, from the same stream. No interval where
+it would say nothing: under MIN_PAIRS pairs (at 2 pairs the only resample that holds both pairs is the
+set itself), and for a side whose scores hold NaN.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from ..metrics import HIGHER_IS_BETTER, METRIC_NAMES, RANK_BY
 from .bootstrap import BLOCKS, EXACT_PAIRS, Resampler, counts, units_of
+from .linear import LINEAR_PAIRS, linear_draws
 
 RESAMPLES = 1000
 SEED = 0
 LEVEL = 0.95
 MIN_PAIRS = 5  # below this a bootstrap has too few distinct resamples (10 at 3 pairs, 35 at 4) to say anything
 NOISE = 1e-12  # resampled differences this close to 0 are 0
+PENDING = "the intervals are being computed; the marks and the verdict follow"
 POWER_Z = 0.8416  # z of 80% power: "the N at which it would likely show" is where a test finds it 4 times in 5
 
 
@@ -71,9 +75,13 @@ class Uncertainty:
     points: dict[str, np.ndarray]  # each side's metrics on the pairs themselves, METRIC_NAMES order
     draws: dict[str, np.ndarray] = field(repr=False)  # [resamples, 6] of each side that has intervals
     missing: dict[str, str] = field(default_factory=dict)  # side -> why it has no interval
+    linear: bool = False  # a large set: resamples from each pair's gradient (`linear.py`)
 
     @property
     def scheme(self) -> str:
+        if self.linear:
+            return (f"linearised: above {LINEAR_PAIRS:,} pairs each resample's metrics are their first-order value "
+                    "from each pair's gradient, collected in the block pass; exact for top-1, MRR and mean matching")
         if self.pairs <= EXACT_PAIRS:
             return "pairs"
         return f"blocks: above {EXACT_PAIRS} pairs, {BLOCKS} blocks of about {self.pairs // BLOCKS} pairs (a seeded shuffle) are drawn instead of pairs"
@@ -133,14 +141,20 @@ class Uncertainty:
 
 
 def measure(similarities: Mapping[str, np.ndarray | None], points: Mapping[str, np.ndarray], n: int,
-            resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL, why_none: str = "") -> Uncertainty:
+            resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL, why_none: str = "",
+            gradients: Mapping[str, np.ndarray] | None = None) -> Uncertainty:
     """Every side's resampled metrics, from the same resamples. `similarities`: each side's question x
-    answer matrix (None where it is not kept: `why_none` says why); `points`: each side's metrics."""
+    answer matrix (None where it is not kept: `why_none` says why); `points`: each side's metrics. Given
+    `gradients` (a large set's, from the block pass: every side's or none), the linearised scheme."""
     missing: dict[str, str] = {}
     draws: dict[str, np.ndarray] = {}
     if n < MIN_PAIRS:
         why = f"an interval needs at least {MIN_PAIRS} pairs; add pairs"  # why: the module docstring
         missing = {name: why for name in similarities}
+    elif gradients:
+        finite = {name: g for name, g in gradients.items() if np.isfinite(g).all()}
+        missing = {name: "its similarity scores include NaN or infinity" for name in gradients if name not in finite}
+        draws = linear_draws(finite, points, resamples, seed) if finite else {}
     else:
         unit = units_of(n, seed)
         v = counts(int(unit.max()) + 1, resamples, seed)
@@ -152,7 +166,26 @@ def measure(similarities: Mapping[str, np.ndarray | None], points: Mapping[str, 
             else:
                 draws[name] = Resampler(s, unit).metrics(v)
     return Uncertainty(n, resamples, seed, level, {k: np.asarray(p, dtype=np.float64) for k, p in points.items()},
-                       draws, missing)
+                       draws, missing, linear=bool(gradients))
+
+
+def pending(points: Mapping[str, np.ndarray], n: int, resamples: int = RESAMPLES, seed: int = SEED) -> Uncertainty:
+    """What to show before the resamples are drawn: no interval yet, every side saying PENDING, so the
+    tables carry no brackets or marks and the verdict claims nothing (`Comparison.pending`)."""
+    return Uncertainty(n, resamples, seed, LEVEL, {k: np.asarray(p, dtype=np.float64) for k, p in points.items()},
+                       {}, {name: PENDING for name in points})
+
+
+def joined(parts: Sequence[Uncertainty]) -> Uncertainty:
+    """Sides measured in separate calls on the same pairs, with the same resamples and seed, as one (their
+    resamples are the same, so differences between them stay paired)."""
+    first = parts[0]
+    if any((u.pairs, u.resamples, u.seed, u.linear) != (first.pairs, first.resamples, first.seed, first.linear)
+           for u in parts):
+        raise ValueError("only sides measured on the same pairs with the same resamples can be joined")
+    return replace(first, points={k: v for u in parts for k, v in u.points.items()},
+                   draws={k: v for u in parts for k, v in u.draws.items()},
+                   missing={k: v for u in parts for k, v in u.missing.items()})
 
 
 def decide(u: Uncertainty, a: str, b: str) -> tuple[int | None, str | None, Difference | None]:

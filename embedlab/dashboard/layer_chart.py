@@ -1,5 +1,6 @@
 """The layer sweep's figure: AUC and margin against depth (% of layers), one line per swept method,
 each method's best layer marked, and reference lines at the AUC of the comparison's embedding models.
+Where the sweep has intervals, each AUC line sits in its 95% band (the same resamples for every layer).
 A pure builder: numbers in, a Plotly figure out.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import plotly.graph_objects as go
-from plotly.colors import qualitative
+from plotly.colors import hex_to_rgb, qualitative
 from plotly.subplots import make_subplots
 
 from ..analysis.layer_report import depth
@@ -25,6 +26,9 @@ def layer_chart(sweeps: Sequence[LayerSweep], references: Mapping[str, float] | 
         name = method if len(sweeps) == 1 else f"{sweep.model}: {method}"
         best = sweep.best(method)
         hover = [f"layer {k} of {sweep.layers}" for k in range(sweep.layers + 1)]
+        band = [sweep.interval(method, k) for k in range(sweep.layers + 1)]
+        if all(band):
+            fig.add_trace(_band(x, band, color, name), row=1, col=1)
         for col, metric in ((1, "auc"), (2, "margin")):
             fig.add_trace(go.Scatter(x=x, y=[m[metric] for m in metrics], mode="lines+markers", name=name,
                                      legendgroup=name, showlegend=col == 1, text=hover, line={"color": color},
@@ -43,3 +47,11 @@ def layer_chart(sweeps: Sequence[LayerSweep], references: Mapping[str, float] | 
     fig.update_layout(template=TEMPLATE, height=420, title="Every layer of the GPT: how well it tells matching pairs apart",
                       legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+def _band(x: list[int], band: list[tuple[float, float]], color: str, name: str) -> go.Scatter:
+    """The 95% interval of each layer's AUC as a shaded band: along the highs, back along the lows."""
+    red, green, blue = hex_to_rgb(color)
+    return go.Scatter(x=x + x[::-1], y=[high for _, high in band] + [low for low, _ in band][::-1], fill="toself", mode="lines",
+                      fillcolor=f"rgba({red},{green},{blue},0.18)", line={"width": 0}, hoverinfo="skip",
+                      legendgroup=name, showlegend=False, name=f"{name}: 95% interval")

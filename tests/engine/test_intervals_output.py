@@ -14,7 +14,7 @@ from test_vectors import pairs_file, save, session
 
 from embedlab.backends.vectors import read_vectors
 from embedlab.cli import main
-from embedlab.comparison import FULL_MATRIX_PAIRS, Comparison
+from embedlab.comparison import Comparison
 from embedlab.dashboard import exports
 from embedlab.metrics import METRIC_NAMES
 from embedlab.pairs import Pair
@@ -71,14 +71,6 @@ def test_the_export_writes_an_intervals_table(tmp_path):
     diff = next(r for r in rows if r["side"] == "a" and r["minus"] == "b" and r["metric"] == "auc")
     assert float(diff["p"]) == pytest.approx(result.uncertainty.difference("a", "b", "auc").p)
     assert rows[0]["resamples"] == "1000" and rows[0]["seed"] == "0"
-
-
-def test_above_the_matrix_limit_the_json_says_why_there_is_no_interval(tmp_path):
-    n = FULL_MATRIX_PAIRS + 1
-    result = session().compare([Pair(f"q{i}", f"a{i}") for i in range(n)],
-                               sides=[SideSpec(f"vectors:{save(tmp_path / 'v.npz', n, dim=6)}", name="v")])
-    intervals = result.to_json()["results"]["v"]["intervals"]
-    assert intervals["auc"] is None and "similarity matrix is not kept" in intervals["none"]
 
 
 def test_the_forest_plot_draws_each_sides_auc_and_interval(tmp_path):

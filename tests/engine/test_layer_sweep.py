@@ -122,3 +122,53 @@ def test_the_command_line_sweeps_charts_and_adds_the_best_layer(folder, tmp_path
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1] == (
         "error: side 'g': layer 7 is out of range: use 0..3 (0 the token embeddings, 3 the last layer) or -4..-1 "
         "counted from the top")
+
+
+MORE = [Pair(f"Question number {i}: what is {w}?", f"{w.capitalize()} is thing {i}.")
+        for i, w in enumerate(["a gpu", "a fox", "paris", "rust", "tea", "rain", "a bridge", "chess", "jazz", "salt"])]
+
+
+def test_each_layer_has_its_interval_and_the_best_layer_its_paired_difference_from_the_last(folder):
+    """Every layer's AUC interval and the best-minus-last difference equal the independent bootstrap of
+    test_intervals on the matrices scored one text at a time, with the same seed (paired: the same rows)."""
+    from test_intervals import naive_bootstrap, percentile
+
+    session = _session()
+    swept = layer_sweep(session, MORE, folder, ["mean"], resamples=300, seed=5)
+    backend = session.backend(folder)
+    draws = []
+    for layer in range(swept.layers + 1):
+        q = np.stack([reference(backend, p.question, "query", "mean", layer) for p in MORE])
+        a = np.stack([reference(backend, p.answer, "passage", "mean", layer) for p in MORE])
+        draws.append(naive_bootstrap(cos_sim(q, a), 300, 5)[:, 2])
+        assert swept.interval("mean", layer) == pytest.approx(percentile(draws[-1]), abs=1e-4)
+    best = swept.best("mean")
+    d = swept.best_vs_last("mean")
+    expected = percentile(draws[best] - draws[-1])
+    assert (d.low, d.high) == pytest.approx(expected, abs=1e-4)
+    fig = layer_chart([swept])
+    band = next(t for t in fig.data if t.fill == "toself")
+    highs = [swept.interval("mean", k)[1] for k in range(swept.layers + 1)]
+    assert list(band.y[:swept.layers + 1]) == pytest.approx(highs)
+    data = swept.to_json()
+    assert data["bootstrap"]["resamples"] == 300 and data["methods"]["mean"]["intervals"][best]["auc"] == pytest.approx(
+        list(swept.interval("mean", best)))
+    assert data["methods"]["mean"]["best_minus_last"]["clear"] == d.clear()
+
+
+def test_the_sweep_table_says_better_than_the_last_only_where_the_difference_is_clear(folder):
+    from embedlab.analysis.layer_report import sweep_table, versus_last
+    from embedlab.analysis.layers import LayerSweep
+
+    swept = layer_sweep(_session(), MORE, folder, ["mean"], resamples=200)
+    text = sweep_table(swept)
+    assert "[" in text.splitlines()[3] and "95% interval" in text
+    d = swept.best_vs_last("mean")
+    words = versus_last(swept, "mean")
+    if swept.best("mean") == swept.layers:
+        assert "the last layer itself" in words
+    else:
+        assert ("clearly higher" in words) == (d.low > 0) and ("no clear difference" in words) == (d.clear() == 0)
+    few = layer_sweep(_session(), PAIRS, folder, ["mean"], resamples=200)  # 4 pairs: no interval, no claim
+    assert isinstance(few, LayerSweep) and few.interval("mean", 0) is None
+    assert "clearly" not in versus_last(few, "mean")
