@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from . import choices, exports, overview, sides_form, tables, views, visitors
+from . import choices, exports, interval_steps, overview, sides_form, tables, visitors
 from .compute import PageSession, compute
 from .layout import Layout
 from .page_errors import on_page
@@ -54,15 +54,29 @@ class PageEvents:
         return {self.layout.state: state, **self.result_outputs(state)}
 
     def result_outputs(self, state: ViewState) -> dict:
-        """Every result component for `state`: verdict, metrics, figures, the zoom row (large sets only),
-        the results column made visible, and no downloads (Export writes them for this result)."""
-        layout, comparison = self.layout, state.comparison  # one object: its bootstrap runs once
-        figs = page_figures(state)
-        return {layout.verdict: views.verdict_html(comparison), layout.metrics: views.metrics_html(comparison),
+        """Every result component for `state` that needs no resample: the verdict and metrics with their point
+        estimates ("the intervals are being computed"), the figures, the zoom row (large sets only), the results
+        column made visible, no forest plot and no downloads (Export writes them for this result). `intervals`
+        follows with the rest."""
+        layout = self.layout
+        figs, first = page_figures(state), interval_steps.at_once(state.comparison)
+        return {layout.verdict: first["verdict"], layout.metrics: first["metrics"],
                 layout.heatmap_caption: figs["caption"], **dict(zip(layout.heatmaps, slots(figs["heatmaps"]))),
-                layout.distributions: figs["distributions"], layout.forest: figs["forest"],
+                layout.distributions: figs["distributions"], layout.forest: None,
                 **dict(zip(layout.projections, slots(figs["projections"]))), layout.downloads: None,
                 layout.results: gr.Column(visible=True), layout.zoom_row: gr.Row(visible=state.large)}
+
+    @on_page
+    def intervals(self, state: ViewState | None) -> dict:
+        """The second step of a Compare, once its heatmaps are drawn: the bootstrap (`interval_steps.filled`),
+        then the verdict, the metrics with their intervals and marks, and the forest plot; the state keeps the
+        comparison with its intervals, so Export and Ask do not draw them again."""
+        if not state:
+            return {}
+        done = replace(state, comparison=state.comparison.with_intervals())
+        views = interval_steps.filled(done.comparison)
+        return {self.layout.state: done, self.layout.verdict: views["verdict"], self.layout.metrics: views["metrics"],
+                self.layout.forest: views["forest"]}
 
     def zoom(self, state: ViewState | None, start: float | None, size: float | None) -> dict:
         """A large set's heatmaps as the exact sub-matrix of pairs start..start+size-1 (size 0: the block

@@ -86,17 +86,16 @@ def heatmap_caption(text: str) -> str:
 
 def page_figures(state: ViewState) -> dict:
     """The result figures for the page: one heatmap and one PCA map per side (all heatmaps on one colour
-    scale), the score distributions, the AUC forest plot, and the heatmaps' caption (their shared
-    scale). A large set shows block means, histograms of every score and a PCA map of a sample."""
+    scale), the score distributions, and the heatmaps' caption (their shared scale). A large set shows block
+    means, histograms of every score and a PCA map of a sample. Nothing here draws a resample: the AUC
+    forest plot comes with the intervals, after these (`interval_steps.filled`)."""
     comparison = state.comparison
     projections = figures.side_projections(state.sampled_comparison(), *state.points())
     if state.large:
         views = overview.page_views(comparison, len(state.sample))
-        return {**views, "caption": heatmap_caption(views["caption"]), "projections": projections,
-                "forest": figures.interval_forest(comparison)}
+        return {**views, "caption": heatmap_caption(views["caption"]), "projections": projections}
     zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
     return {"heatmaps": figures.side_heatmaps(comparison),
             "caption": heatmap_caption(f"{figures.heatmaps_title(zrange)}. Tap or hover a cell for its question "
                                        "and answer."),
-            "distributions": figures.score_distributions(comparison), "projections": projections,
-            "forest": figures.interval_forest(comparison)}
+            "distributions": figures.score_distributions(comparison), "projections": projections}

@@ -83,13 +83,15 @@ def wire_results(layout: Layout, handlers: Handlers) -> None:
     page, classic = handlers.page, layout.classic
     results = [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
                layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
-    layout.compare.click(page.compare,
-                         [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
-                          classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
-                          layout.extra_count, *layout.side_fields()],
-                         [layout.state, *results], api_name="compare", concurrency_id=CONCURRENCY_ID,
-                         show_progress_on=layout.verdict
-                         ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
+    compared = layout.compare.click(
+        page.compare, [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
+                       classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
+                       layout.extra_count, *layout.side_fields()],
+        [layout.state, *results], api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
+    compared.success(None, js=SHOW_RESULTS, api_name=False, queue=False)
+    # the intervals after the heatmaps, on the CPU and outside the models' queue (interval_steps.py)
+    compared.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
+                     api_name=False, concurrency_limit=None, show_progress="hidden")
     layout.zoom.click(page.zoom, [layout.state, layout.zoom_start, layout.zoom_size],
                       [layout.heatmap_caption, *layout.heatmaps], api_name="zoom", **AT_ONCE)
     layout.export.click(page.export, layout.state, layout.downloads, api_name="export_figures")

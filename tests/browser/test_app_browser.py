@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.apphelpers import ARTIFACTS, launch_chromium, open_dashboard
+from tests.support.apphelpers import INTERVALS_IN, ARTIFACTS, launch_chromium, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -39,6 +39,7 @@ def compare_and_wait(page, pairs: int, sides: int = 2):
     page.wait_for_function(
         "n => (document.querySelector('#verdict .run-line') || {}).textContent?.startsWith(n + ' pairs')",
         arg=str(pairs), timeout=COMPARE_MS)
+    page.wait_for_function(INTERVALS_IN, timeout=COMPARE_MS)
     page.wait_for_function("""([n, k]) => {
         const plots = [...document.querySelectorAll('#heatmaps .side-plot')];
         return plots.length === k && plots.every(p => p.querySelectorAll('.ytick').length === n);

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.apphelpers import ARTIFACTS, ROOT, launch_chromium, open_dashboard
+from tests.support.apphelpers import INTERVALS_IN, ARTIFACTS, ROOT, launch_chromium, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -69,6 +69,7 @@ def compare_and_wait(page, pairs: int):
     page.wait_for_function(
         "n => (document.querySelector('#verdict .run-line') || {}).textContent?.startsWith(n + ' pairs')",
         arg=str(pairs), timeout=COMPARE_MS)
+    page.wait_for_function(INTERVALS_IN, timeout=COMPARE_MS)
     page.wait_for_function("""() => {
         const plots = [...document.querySelectorAll('#heatmaps .side-plot, #projections .side-plot')];
         return plots.length === 4 && plots.every(p => {

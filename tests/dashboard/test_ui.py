@@ -217,7 +217,7 @@ def test_compare_fills_every_output(dashboard, compared):
     assert [r.model for r in result.sides.values()] == list(OFFLINE)
     assert result.sides["base"].similarity.shape == (3, 3)
     assert all(r.vectors is None for r in result.sides.values())  # a visitor's state keeps no vectors
-    assert "separates matching pairs by" in verdict and "Top-1" in metrics and "one scale" in caption
+    assert "being computed" in verdict and "Top-1" in metrics and "one scale" in caption  # no resample drawn yet
     assert [slot["visible"] for slot in heatmaps] == [True, True] + [False] * (SIDE_SLOTS - 2)  # one plot a side
     assert [[t.type for t in slot["value"].data] for slot in heatmaps[:2]] == [["heatmap"], ["heatmap"]]
     assert [slot["visible"] for slot in projections] == [True, True] + [False] * (SIDE_SLOTS - 2)
@@ -225,8 +225,13 @@ def test_compare_fills_every_output(dashboard, compared):
     for side in ("base", "embed"):
         assert state.projections[side][0].shape == (6, 2)
     assert out[layout.downloads] is None  # a Compare writes no files (Export does) and clears the last export's
-    assert len(forest.data[0].x) == 2  # the AUC of each side (3 pairs: no whiskers, the hover says why)
+    assert forest is None  # it comes with the intervals, in the second step
     assert results.visible is True and zoom.visible is False  # the zoom control is for large sets only
+    then = dashboard.page.intervals(state)  # the second step: the bootstrap, then the verdict and the forest plot
+    assert "separates matching pairs by" in then[layout.verdict] and "being computed" not in then[layout.metrics]
+    assert len(then[layout.forest].data[0].x) == 2  # the AUC of each side (3 pairs: no whiskers, the hover says why)
+    assert "uncertainty" in then[layout.state].comparison.__dict__  # kept: Export and Ask do not draw it again
+    assert set(then) == {layout.state, layout.verdict, layout.metrics, layout.forest}
 
 
 @pytest.mark.slow

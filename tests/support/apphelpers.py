@@ -64,3 +64,9 @@ def open_dashboard(browser, url: str, ready: bool = True, **page_options):
         page.wait_for_function("['base', 'embed'].every(side => "
                                "document.querySelector(`#${side}-method input`)?.disabled === false)", timeout=READY_MS)
     return page
+
+
+# A page's Compare draws the heatmaps first and its intervals after (dashboard/interval_steps.py): this is true once
+# the second step has filled the metrics table.
+INTERVALS_IN = "() => { const m = document.querySelector('#metrics'); return m && m.textContent.includes('Top-1') && !m.textContent.includes('being computed'); }"
+
