@@ -14,6 +14,7 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Callable, Iterator, Sequence
 
+from .access import Access
 from .backends import Backend
 from .devices import choose_device
 from .sources import inspect, split_remote
@@ -37,10 +38,12 @@ def _load(name: str, **kwargs) -> Backend:
 
 
 class ModelRegistry:
-    def __init__(self, max_models: int = 2, loader: Loader = _load, **load_options):
+    def __init__(self, max_models: int = 2, loader: Loader = _load, access: Access | None = None, **load_options):
+        """`access`: what may be opened (`access.Access`; None: anything); `load_options` go to the loader."""
         self.max_models = max_models
         self.loader = loader
-        self.load_options = load_options
+        self.load_options = load_options if access is None else {**load_options, "allow_hub": access.hub,
+                                                                   "allow_paths": access.paths}
         self.loads: Counter[str] = Counter()  # how many times each model was actually loaded
         self._models: OrderedDict[tuple, Backend] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}

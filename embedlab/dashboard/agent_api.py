@@ -16,7 +16,7 @@ from ..methods import METHODS
 from ..presets import PRESETS, default_pair
 from ..session import get_session
 from ..sides import MAX_SIDES, SideSpec, default_specs, specs_from_value
-from .zerogpu import compare_duration, gpu
+from .zerogpu import ask_duration, gpu
 
 
 def specs_from_api(sides: list[dict] | str | None, default: bool = False) -> list[SideSpec]:
@@ -30,7 +30,7 @@ def specs_from_api(sides: list[dict] | str | None, default: bool = False) -> lis
         raise SideError(f"sides: not valid JSON ({exc.msg})") from None
 
 
-@gpu(compare_duration, "the question")  # the comparison (cached, or not yet) and one text per side
+@gpu(ask_duration, "the question")  # the comparison (cached, or not yet) and one text per side
 def compute_answers(session_name: str, pairs: list[dict], specs: list[SideSpec], question: str) -> dict:
     """Compare `specs` on `pairs` (from the cache where it holds them) and ask the comparison `question`."""
     try:

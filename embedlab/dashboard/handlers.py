@@ -26,6 +26,7 @@ from ..sides import MAX_NAME, SideSpec, default_specs
 from ..errors import EmbedLabError
 from ..pairs import read_pairs
 from ..registry import ModelRegistry
+from ..request import CompareRequest, build, from_python
 from ..session import Session, get_session
 from ..settings import Settings
 from . import agent_api, choices, exports, figures, overview, sides_form, tables, views, visitors, zerogpu
@@ -46,17 +47,17 @@ def _ui_error(exc: Exception) -> gr.Error:
 
 
 @gpu(compare_duration, "the comparison")
-def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device: str | None = None,
-            vectors: bool = False, progress=None) -> Comparison:
-    """Compare the named sides `specs` on `pairs`; the vectors come back only when asked for (the PCA map
-    needs them, `compare_json` does not), so a ZeroGPU worker sends back no more than is used."""
+def compute(session_name: str, request: CompareRequest, vectors: bool = False, progress=None) -> Comparison:
+    """Run `request` (built and checked by the handler) in the named session; the vectors come back only
+    when asked for (the PCA map needs them, `compare_json` does not), so a ZeroGPU worker sends back no
+    more than is used."""
 
     def report(done: int, total: int, message: str) -> None:
         if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
             progress((done, total) if total else 0.0, desc=message)
 
     try:
-        comparison = get_session(session_name).compare(pairs, progress=report, device=device, sides=specs)
+        comparison = get_session(session_name).run(request, progress=report)
     except EmbedLabError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return comparison if vectors else comparison.without_vectors()
@@ -144,9 +145,8 @@ def dashboard_session() -> Session:
     settings = Settings.from_env(dashboard=True)
     if not zerogpu.ON_ZEROGPU:
         return Session(settings=settings)
-    allow_hub, allow_paths = settings.permissions
-    registry = ModelRegistry(max_models=len(zerogpu.startup_models(settings)) + 2, allow_hub=allow_hub,
-                             allow_paths=allow_paths, device_map=False)
+    registry = ModelRegistry(max_models=len(zerogpu.startup_models(settings)) + 2, access=settings.access,
+                             device_map=False)
     return Session(settings=settings, registry=registry, device=zerogpu.PLACEMENT, dtype="bfloat16")
 
 
@@ -267,7 +267,6 @@ class Dashboard:
         plot, SIDE_SLOTS PCA plot updates, the result files, and the results column made visible."""
         try:
             pairs = tables.rows_to_pairs(rows)
-            self.settings.check_pairs(pairs)
             opts = choices.options(task, chat_template, max_length)
             specs = sides_form.specs_from_form(base, base_method, embed_, embed_method, opts,
                                                sides_form.extra_rows(extra, int(shown or 0)))
@@ -276,8 +275,9 @@ class Dashboard:
             specs = [replace(spec, model=visitors.resolve(spec.model)) for spec in specs]  # a tuned model's folder
             session = visitors.session_for(self.session_name, [spec.model for spec in specs])  # a tuned model's owner
             self.place(specs, session)
-            comparison = compute(session, [p.as_dict() for p in pairs], specs,
-                                 None if device == "auto" else device, vectors=True, progress=progress)
+            request = build(get_session(session).settings, pairs, specs,  # the one check of the page's request
+                            device=None if device == "auto" else device or get_session(session).device)
+            comparison = compute(session, request, vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None
         state = view_state(comparison)
@@ -342,9 +342,15 @@ class Dashboard:
                                    SideSpec(embed or "", embed_method or None)).values())
         try:
             self.place(specs)
+            request = self._api_request(pairs, specs)
         except EmbedLabError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        return compute(self.session_name, pairs, specs).to_json()
+        return compute(self.session_name, request).to_json()
+
+    def _api_request(self, pairs, specs: list[SideSpec]) -> CompareRequest:
+        """The JSON API's request, checked once against this page's session (`request.from_python`)."""
+        session = get_session(self.session_name)
+        return from_python(session.settings, pairs, sides=specs, device=session.device)
 
     def compare_many_json(self, pairs: list[dict] | str, sides: list[dict] | str) -> dict:
         """Compare any number of sides (up to 8; each a model and an embedding method) on question/answer
@@ -360,9 +366,10 @@ class Dashboard:
         try:
             specs = agent_api.specs_from_api(sides)
             self.place(specs)
+            request = self._api_request(pairs, specs)
         except EmbedLabError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        return compute(self.session_name, pairs, specs).to_json()
+        return compute(self.session_name, request).to_json()
 
     # sides on the page -----------------------------------------------------------------------------
     def _form(self, shown: int, rows: list[dict]) -> tuple:

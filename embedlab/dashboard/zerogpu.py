@@ -36,8 +36,13 @@ PLACEMENT = "cuda" if ON_ZEROGPU else None  # where the dashboard's session puts
 CONCURRENCY_ID = "models"  # every event that runs a model queues in this one group, one at a time
 
 
-def compare_duration(session_name: str, pairs, specs, *args, **kwargs) -> int:
-    """`compute`'s GPU duration, from its arguments (see gpu_time.py)."""
+def compare_duration(session_name: str, request, *args, **kwargs) -> int:
+    """`compute`'s GPU duration, from its request (see gpu_time.py)."""
+    return ask_duration(session_name, request.pairs, request.sides)
+
+
+def ask_duration(session_name: str, pairs, specs, *args, **kwargs) -> int:
+    """`compute_answers`' GPU duration: the comparison of `specs` on `pairs` (see gpu_time.py)."""
     return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), pairs, specs)
 
 
