@@ -14,9 +14,10 @@ from ..ask import TOP_ANSWERS, ask, check_question
 from ..errors import EmbedLabError, SideError
 from ..methods import METHODS
 from ..presets import PRESETS, default_pair
+from ..request import CompareRequest, from_python
 from ..session import get_session
 from ..sides import MAX_SIDES, SideSpec, default_specs, specs_from_value
-from .zerogpu import ask_duration, gpu
+from .zerogpu import compare_duration, gpu
 
 
 def specs_from_api(sides: list[dict] | str | None, default: bool = False) -> list[SideSpec]:
@@ -30,12 +31,12 @@ def specs_from_api(sides: list[dict] | str | None, default: bool = False) -> lis
         raise SideError(f"sides: not valid JSON ({exc.msg})") from None
 
 
-@gpu(ask_duration, "the question")  # the comparison (cached, or not yet) and one text per side
-def compute_answers(session_name: str, pairs: list[dict], specs: list[SideSpec], question: str) -> dict:
-    """Compare `specs` on `pairs` (from the cache where it holds them) and ask the comparison `question`."""
+@gpu(compare_duration, "the question")  # the comparison (cached, or not yet) and one text per side
+def compute_answers(session_name: str, request: CompareRequest, question: str) -> dict:
+    """Run `request` (from the cache where it holds its vectors) and ask the comparison `question`."""
     try:
         session = get_session(session_name)
-        return ask(session.compare(pairs, sides=specs), question, session).to_json()
+        return ask(session.run(request), question, session).to_json()
     except EmbedLabError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
 
@@ -68,9 +69,11 @@ class AgentApi:
             question = check_question(question, self.dashboard.settings.max_text_chars)
             specs = specs_from_api(sides, default=True)
             self.dashboard.place(specs)
+            session = get_session(self.dashboard.session_name)
+            request = from_python(session.settings, pairs, sides=specs, device=session.device)
         except EmbedLabError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        return compute_answers(self.dashboard.session_name, pairs, specs, question)
+        return compute_answers(self.dashboard.session_name, request, question)
 
     def models(self) -> dict:
         """What this EmbedLab server offers: its model presets, the embedding methods, and its limits.

@@ -15,6 +15,8 @@ import gradio as gr
 from ..ask import check_question
 from ..backends.vectors import METHOD as VECTORS_METHOD
 from ..errors import EmbedLabError
+from ..request import build
+from ..session import get_session
 from ..sides import SideSpec
 from . import visitors
 from .agent_api import compute_answers
@@ -57,7 +59,8 @@ class AskSection:
                 raise EmbedLabError("every side is precomputed vectors, which cannot embed a new question")
             session = visitors.session_for(self.dashboard.session_name, [spec.model for spec in specs])
             self.dashboard.place(specs, session)
-            asked = compute_answers(session, [p.as_dict() for p in comparison.pairs], specs, question)
+            request = build(get_session(session).settings, comparison.pairs, specs, device=get_session(session).device)
+            asked = compute_answers(session, request, question)
         except (EmbedLabError, gr.Error) as exc:
             raise gr.Error(html.escape(exc.message if isinstance(exc, gr.Error) else str(exc), quote=False),
                            print_exception=False) from None

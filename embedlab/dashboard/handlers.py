@@ -276,7 +276,7 @@ class Dashboard:
             session = visitors.session_for(self.session_name, [spec.model for spec in specs])  # a tuned model's owner
             self.place(specs, session)
             request = build(get_session(session).settings, pairs, specs,  # the one check of the page's request
-                            device=None if device == "auto" else device or get_session(session).device)
+                            device=(None if device == "auto" else device) or get_session(session).device)
             comparison = compute(session, request, vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None

@@ -37,13 +37,8 @@ CONCURRENCY_ID = "models"  # every event that runs a model queues in this one gr
 
 
 def compare_duration(session_name: str, request, *args, **kwargs) -> int:
-    """`compute`'s GPU duration, from its request (see gpu_time.py)."""
-    return ask_duration(session_name, request.pairs, request.sides)
-
-
-def ask_duration(session_name: str, pairs, specs, *args, **kwargs) -> int:
-    """`compute_answers`' GPU duration: the comparison of `specs` on `pairs` (see gpu_time.py)."""
-    return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), pairs, specs)
+    """`compute`'s and `compute_answers`' GPU duration, from their request (see gpu_time.py)."""
+    return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), request.pairs, request.sides)
 
 
 def tune_duration(session_name: str, pairs, base: str, out: str, config, embed, *args, **kwargs) -> int:
