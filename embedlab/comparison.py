@@ -214,7 +214,8 @@ def compare(pairs: Sequence[Pair], sources: dict[str, SideSource], specs: dict[s
 
 def compare_backends(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str, SideSpec],
                      cache: EmbeddingCache | None = None, progress: Progress | None = None) -> Comparison:
-    """`compare` with loaded backends (one per side name), each side's options resolved against its model
-    first, so an option that does not fit fails before any work is done; the error names the side."""
-    sources = {name: ModelSource.of(backends[name], spec, name) for name, spec in specs.items()}
+    """`compare` with loaded backends (one per side name) and no request: each side's method is checked and
+    its options resolved against its model first, so one that does not fit fails before any work is done;
+    the error names the side."""
+    sources = {name: ModelSource.of(backends[name], spec, name, check=True) for name, spec in specs.items()}
     return compare(pairs, sources, specs, cache, progress)

@@ -51,14 +51,18 @@ class ModelRegistry:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(name: str, device: str | None, dtype: str | None) -> tuple:
+    def _key(name: str, device: str | None, dtype: str | None, chosen: bool = False) -> tuple:
+        """(name, device, dtype): "auto", None and the device they mean are one model; `chosen`: the device
+        was chosen already (a request's), so it is taken as it is."""
         if split_remote(name):
             return name, REMOTE, "auto"  # runs on its server, whatever device was asked for
-        return name, choose_device(device), dtype or "auto"  # "auto", None and the device they mean: one model
+        return name, device if chosen else choose_device(device), dtype or "auto"
 
     def get(self, name: str, device: str | None = None, dtype: str | None = None) -> Backend:
-        key = self._key(name, device, dtype)
-        device = key[1]
+        return self._get(self._key(name, device, dtype), dtype)
+
+    def _get(self, key: tuple, dtype: str | None) -> Backend:
+        name, device = key[0], key[1]
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -82,12 +86,13 @@ class ModelRegistry:
 
     @contextlib.contextmanager
     def using(self, names: Sequence[str], device: str | None = None, dtype: str | None = None) -> Iterator[dict[str, Backend]]:
-        """Each distinct model of `names` loaded (once) and held until the block ends: {name: backend}."""
-        keys = {name: self._key(name, device, dtype) for name in dict.fromkeys(names)}
+        """Each distinct model of `names` loaded (once) on `device`, as a request chose it, and held until
+        the block ends: {name: backend}."""
+        keys = {name: self._key(name, device, dtype, chosen=True) for name in dict.fromkeys(names)}
         with self._lock:
             self._held.update(keys.values())
         try:
-            yield {name: self.get(name, device, dtype) for name in keys}
+            yield {name: self._get(key, dtype) for name, key in keys.items()}
         finally:
             with self._lock:
                 self._held.subtract(keys.values())

@@ -21,8 +21,8 @@ from .backends import Backend
 from .backends.vectors import METHOD as VECTORS_METHOD, PREFIX, read_vectors, vectors_path
 from .cache import EmbeddingCache
 from .errors import EmbedLabError
-from .embedding import Embedded, Progress, embed_many, resolve
-from .methods import Method, Role
+from .embedding import Embedded, Progress, embed_many
+from .methods import Method, Role, check_method, get_method
 from .prompts import Options
 from .sides import SideSpec
 
@@ -37,11 +37,15 @@ class ModelSource:
     options: Options  # resolved (`Options.resolved`), post-processing cleared: what the vectors depend on
 
     @classmethod
-    def of(cls, backend: Backend, spec: SideSpec, side: str | None = None) -> "ModelSource":
-        """`spec` on `backend`; where an option does not fit the loaded model (a layer out of range), an
+    def of(cls, backend: Backend, spec: SideSpec, side: str | None = None, check: bool = False) -> "ModelSource":
+        """`spec` on `backend`: its method as a request resolved it (checked there against the model's
+        configuration; with `check`, against the loaded model here, for callers with no request) and its
+        options resolved against the loaded model. Where one does not fit (a layer out of range), an
         error that names the side (`side`, else the spec's name)."""
+        name = spec.method or backend.default_method
         try:
-            method, options = resolve(backend, spec.method, spec.options.embedding())
+            method = check_method(name, backend.traits, backend.name) if check else get_method(name)
+            options = spec.options.embedding().resolved(method, backend.max_length, backend.layers)
         except EmbedLabError as exc:
             raise type(exc)(f"side {(side or spec.name)!r}: {exc}") from None
         return cls(backend, spec, method, options)

@@ -11,6 +11,7 @@ import pytest
 
 import tinymodels
 from embedlab import request as request_module
+from embedlab import registry as registry_module
 from embedlab import side_sources
 from embedlab.cache import EmbeddingCache
 from embedlab.errors import MethodError, PairsError, PostError, SideError
@@ -69,6 +70,7 @@ def test_the_python_api_reads_a_vectors_file_once_and_chooses_the_device_once(ll
     real_read, real_choose = side_sources.read_vectors, request_module.choose_device
     monkeypatch.setattr(side_sources, "read_vectors", lambda *a: reads.append(a) or real_read(*a))
     monkeypatch.setattr(request_module, "choose_device", lambda d: chosen.append(d) or real_choose(d))
+    monkeypatch.setattr(registry_module, "choose_device", lambda d: pytest.fail("the registry chose again"))
     result = session().compare(PAIRS, sides=[SideSpec(llama, name="gpt"), SideSpec(f"vectors:{npz}", name="mine")])
     assert len(reads) == 1 and chosen == [None]
     with np.load(npz) as data:  # the file's side, computed independently
