@@ -115,10 +115,13 @@ class Comparison:
     resamples: int = RESAMPLES  # of the bootstrap behind `uncertainty`
     seed: int = SEED
 
-    @cached_property
     def ranking(self) -> list[str]:
-        """Side names by their AUC and margin, highest first (see `metrics.rank`): ranked once, read by the
-        verdict, the table and the figures alike."""
+        """Side names by their AUC and margin, highest first (see `metrics.rank`): ranked once (`_ranked`),
+        read by the verdict, the table and the figures alike."""
+        return list(self._ranked)
+
+    @cached_property
+    def _ranked(self) -> list[str]:
         return rank({name: side.metrics for name, side in self.sides.items()})
 
     @property
@@ -134,7 +137,7 @@ class Comparison:
 
     def without_vectors(self) -> "Comparison":
         lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
-        for measured in ("uncertainty", "ranking"):  # computed already: the lighter copy keeps it
+        for measured in ("uncertainty", "_ranked"):  # computed already: the lighter copy keeps it
             if measured in self.__dict__:
                 lighter.__dict__[measured] = self.__dict__[measured]
         return lighter

@@ -92,7 +92,7 @@ def is_embedder(side: SideResult) -> bool:
 def _gap(comparison: Comparison) -> str:
     """How far the best training-free GPT side is from the best embedding model, where both kinds are present."""
     sides = comparison.sides
-    ranked = comparison.ranking
+    ranked = comparison.ranking()
     gpts = [n for n in ranked if not is_embedder(sides[n]) and sides[n].seen_in_training is None]  # tuned: not training-free
     embedders = [n for n in ranked if is_embedder(sides[n])]
     if not gpts or not embedders:
@@ -119,7 +119,7 @@ def verdict(comparison: Comparison) -> str:
     parts = "; ".join(f"{_name(s)} separates matching pairs by {number(s.metrics.margin)}" for s in sides.values())
     if len(sides) < 2:
         return parts + "."
-    ranking = comparison.ranking
+    ranking = comparison.ranking()
     first, second = ranking[:2]
     many = len(sides) > 2
     if many:

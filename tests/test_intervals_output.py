@@ -88,7 +88,7 @@ def test_the_forest_plot_draws_each_sides_auc_and_interval(tmp_path):
     result = session().compare(pairs, sides=[SideSpec(f"vectors:{save(tmp_path / 'a.npz', 12)}", name="a"),
                                              SideSpec(f"vectors:{save(tmp_path / 'b.npz', 12, noise=4.0)}", name="b")])
     trace = figures.interval_forest(result).data[0]
-    names = result.ranking
+    names = result.ranking()
     assert list(trace.x) == [result.sides[n].metrics.auc for n in names]
     for k, name in enumerate(names):
         low, high = result.uncertainty.interval(name, "auc")

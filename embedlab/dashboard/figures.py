@@ -239,7 +239,7 @@ def interval_forest(comparison: Comparison, metric: str = "auc") -> go.Figure:
     """Each side's `metric` as a point with its 95% interval as whiskers, one row per side in rank order
     (a forest plot); a side without an interval is a point alone, its hover saying why. For AUC, a
     dashed line marks chance (0.5)."""
-    u, names = comparison.uncertainty, comparison.ranking
+    u, names = comparison.uncertainty, comparison.ranking()
     values = [comparison.sides[name].metrics[metric] for name in names]
     intervals = [u.interval(name, metric) for name in names]
     low = [v - i[0] if i else 0.0 for v, i in zip(values, intervals)]

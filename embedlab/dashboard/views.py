@@ -54,7 +54,7 @@ def metrics_html(comparison: Comparison) -> str:
     """Every side's metrics in one table, a column per side, each value with its 95% interval; a value
     clearly better than every other side's (paired bootstrap) is bold and marked. With more than two
     sides it is a leaderboard: columns by AUC, highest first (`metrics.rank`)."""
-    ranking, u = comparison.ranking, comparison.uncertainty
+    ranking, u = comparison.ranking(), comparison.uncertainty
     order = ranking if len(ranking) > 2 else list(comparison.sides)
     sides = {name: comparison.sides[name] for name in order}
     place = {name: f"#{ranking.index(name) + 1} " if len(ranking) > 2 else "" for name in sides}
