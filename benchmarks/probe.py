@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
               "weights_bytes": weights, "rss_ready_bytes": peak_rss_bytes()}
     if args.pairs:
         from embedlab.cache import EmbeddingCache
-        from embedlab.comparison import compare
+        from embedlab.comparison import compare_backends as compare
         from embedlab.sides import SideSpec
 
         from .corpus import pairs

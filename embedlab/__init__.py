@@ -10,7 +10,9 @@ The Python API in four calls:
 
 `result` is a `Comparison`: `result.sides["embed"].metrics.auc`, `.similarity`, `.vectors`;
 `result.to_json()` is the command line's JSON output. `embedlab.ask_question(result, "A new question?")` gives
-each side's top answers from the table (`.to_json()`).
+each side's top answers from the table (`.to_json()`). `compare_pairs` checks its input once into a
+`CompareRequest` (`embedlab.build_request(session.settings, pairs, sides=...)` builds one;
+`session.run(request)` runs it).
 
 The names below are imported on first use, so `import embedlab` (and the dashboard's start) does not
 pay for torch and transformers until a model is needed.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
+    "access": ("Access",),
     "ask": ("Asked",),
     "cache": ("EmbeddingCache",),
     "comparison": ("Comparison", "SideResult", "compare", "compare_side"),
@@ -32,11 +35,12 @@ _EXPORTS = {
     "pairs": ("Pair", "make_pairs", "parse_pairs", "read_pairs"),
     "presets": ("PRESETS", "default_pair"),
     "prompts": ("Options",),
+    "request": ("CompareRequest",),
     "session": ("Session", "compare_pairs", "embed_texts"),
     "sides": ("SideSpec", "MAX_SIDES"),
     "sources": ("ModelInfo",),
 }
-_RENAMED = {"ask_question": ("ask", "ask"), "load_model": ("loading", "load"), "inspect_model": ("sources", "inspect")}
+_RENAMED = {"build_request": ("request", "build"), "ask_question": ("ask", "ask"), "load_model": ("loading", "load"), "inspect_model": ("sources", "inspect")}
 _WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in names} | _RENAMED
 
 __all__ = list(_WHERE)

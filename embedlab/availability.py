@@ -11,10 +11,10 @@ preset in hosted mode (`settings.check_model`). Everything else is for the loade
 from __future__ import annotations
 
 import functools
-import os
 import socket
 from urllib.parse import urlsplit
 
+from . import env
 from .devices import cuda_memory_gb, on_zerogpu
 from .presets import PRESETS
 
@@ -23,7 +23,7 @@ HUB = "https://huggingface.co"
 
 
 def hub_offline_by_setting() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    return env.is_on("HF_HUB_OFFLINE")
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,7 +39,7 @@ def hub_reachable() -> bool:
     """Whether models can be fetched from the Hub here (HF_ENDPOINT, where set, is the Hub)."""
     if hub_offline_by_setting():
         return False
-    parts = urlsplit(os.environ.get("HF_ENDPOINT") or HUB)
+    parts = urlsplit(env.text("HF_ENDPOINT", HUB))
     return _connects(parts.hostname or "huggingface.co", parts.port or (80 if parts.scheme == "http" else 443))
 
 

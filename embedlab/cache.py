@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .env import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,6 @@ class Origin:
     model: str  # the name the model is loaded by (preset, Hub id, path, URL#MODEL)
     parts: dict  # what `text_keys` was given: everything but each row's role and text
     texts: dict  # key -> (role as keyed, text)
-
-
-def cache_dir() -> Path:
-    """EmbedLab's cache folder: $EMBEDLAB_CACHE_DIR, else $XDG_CACHE_HOME/embedlab, else ~/.cache/embedlab."""
-    if os.environ.get("EMBEDLAB_CACHE_DIR"):
-        return Path(os.environ["EMBEDLAB_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "embedlab"
 
 
 def canonical(parts: dict) -> str:

@@ -23,6 +23,7 @@ from .comparison import FULL_MATRIX_PAIRS, TOP_K
 from .errors import EmbedLabError, SideError
 from .filenames import matrix_paths
 from .glossary import metrics_help
+from . import request
 from .methods import DEFAULT_TASK, METHODS
 from .pairs import MAX_PAIRS, read_pairs
 from .presets import PRESETS, default_pair
@@ -93,23 +94,23 @@ def run_compare(args):
     from .session import Session
 
     settings = Settings.from_env()
-    max_pairs = args.max_pairs or settings.max_pairs
-    pairs = read_pairs(args.pairs, max_pairs=max_pairs)
+    if args.max_pairs:
+        settings = replace(settings, max_pairs=args.max_pairs)
+    pairs = read_pairs(args.pairs, max_pairs=None)  # counted once, with the sides, by `request.build`
     options = Options(task=args.task, chat_template=args.chat_template, max_length=args.max_length)
     registry = None
     if args.fast:
         from .registry import ModelRegistry
 
-        allow_hub, allow_paths = settings.permissions
-        registry = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths, fast=True)
+        registry = ModelRegistry(access=settings.access, fast=True)
     session = Session(cache=EmbeddingCache(use_disk=not args.no_cache), registry=registry, device=args.device,
-                      dtype=args.dtype, max_pairs=max_pairs, settings=settings)
+                      dtype=args.dtype, settings=settings)
     base, embed = SideSpec(args.base or "", args.base_method, options), SideSpec(args.embed or "", args.embed_method, options)
     sides = chosen_sides(args, options, session)
     sweeps = layer_sweeps(args, session, pairs, options)
     if args.best_layer:
         sides = (sides or list(default_specs(base, embed).values())) + [s.side(m) for s in sweeps for m in s.metrics]
-    result = session.compare(pairs, base, embed, progress=_progress, sides=sides)
+    result = session.run(request.build(settings, pairs, sides, base, embed, args.device), _progress)
     return session, replace(result, resamples=args.resamples, seed=args.bootstrap_seed), sweeps
 
 
@@ -180,10 +181,9 @@ def cmd_tune(args) -> int:
     def progress(step: int, loss: float, elapsed: float) -> None:
         print(f"[embedlab] step {step}: loss {loss:.4f} ({elapsed:.1f} s)", file=sys.stderr, flush=True)
 
-    allow_hub, allow_paths = settings.permissions
-    result = tune(pairs, settings.check_model(args.model), args.out, config, device=args.device, progress=progress,
+    result = tune(pairs, args.model, args.out, config, device=args.device, progress=progress,
                   message=lambda text: print(f"[embedlab] {text}", file=sys.stderr, flush=True),
-                  overwrite=args.overwrite, allow_hub=allow_hub, allow_paths=allow_paths)
+                  overwrite=args.overwrite, access=settings.access)
     if embed is not None:  # the embedding model on the same held-out pairs: the gap whitening and tuning close
         from .session import Session
 

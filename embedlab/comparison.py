@@ -9,8 +9,8 @@ back (without vectors).
 
 Pair sets of any size: above OVERVIEW_PAIRS a side is scored in row blocks (`metrics_blocks`), which
 also keeps what the large-set figures need; above FULL_MATRIX_PAIRS the n x n matrix is never held, and
-the JSON gives each question's top answers instead of the matrix. A side given as precomputed vectors
-(`backends.vectors`) skips embedding and flows on like any other. A side's `post` option (center,
+the JSON gives each question's top answers instead of the matrix. Every side comes from a source
+(`side_sources.py`: a model, or vectors given in a file) and flows on the same way. A side's `post` option (center,
 whiten; `analysis/post.py`) acts on its vectors here, fitted on all of them, before they are scored; the
 geometry (`analysis/geometry.py`) describes the vectors as scored.
 """
@@ -26,17 +26,16 @@ import numpy as np
 from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure, pending
 from .analysis.linear import LINEAR_PAIRS
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN, Geometry, geometry
-from .analysis.post import processed, whiten_dims
+from .analysis.post import processed
 from .backends import Backend
-from .backends.vectors import METHOD as VECTORS_METHOD, VectorsBackend
 from .cache import EmbeddingCache
-from .embedding import Embedded, Progress, embed, embed_many, resolve
-from .errors import EmbedLabError, VectorsError
+from .embedding import Embedded, Progress, embed
 from .methods import Role
 from .metrics import METRIC_NAMES, Metrics, cos_sim, rank, score
 from .metrics_blocks import BlockSummary, score_blocks
-from .pairs import Pair, check_count, make_pairs
+from .pairs import Pair, make_pairs
 from .prompts import Options
+from .side_sources import ModelSource, SideSource
 from .sides import SideSpec
 from .tuned import held_out, scored_on, tuned_sides
 
@@ -121,7 +120,12 @@ class Comparison:
     seed: int = SEED
 
     def ranking(self) -> list[str]:
-        """Side names by their AUC and margin, highest first (see `metrics.rank`)."""
+        """Side names by their AUC and margin, highest first (see `metrics.rank`): ranked once (`_ranked`),
+        read by the verdict, the table and the figures alike."""
+        return list(self._ranked)
+
+    @cached_property
+    def _ranked(self) -> list[str]:
         return rank({name: side.metrics for name, side in self.sides.items()})
 
     @property
@@ -151,8 +155,9 @@ class Comparison:
 
     def without_vectors(self) -> "Comparison":
         lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
-        if "uncertainty" in self.__dict__:  # measured already: the lighter copy keeps it
-            lighter.__dict__["uncertainty"] = self.uncertainty
+        for measured in ("uncertainty", "_ranked"):  # computed already: the lighter copy keeps it
+            if measured in self.__dict__:
+                lighter.__dict__[measured] = self.__dict__[measured]
         return lighter
 
     def to_json(self) -> dict:
@@ -199,56 +204,46 @@ def compare_side(backend: Backend, pairs: Sequence[Pair], method: str | None = N
     return side_result(backend, embedded, len(pairs), options)
 
 
-def side_result(backend: Backend, result: Embedded, n: int, options: Options | None = None) -> SideResult:
-    """A side's result from its vectors, after the post-processing its `options` ask for (none by default)."""
+def side_result(source, result: Embedded, n: int, options: Options | None = None) -> SideResult:
+    """A side's result from its vectors, after the post-processing its `options` ask for (none by default);
+    `source` (a backend or a `side_sources` source) gives the model's name, device and dtype."""
     asked = result.options if options is None else replace(result.options, post=options.post,
                                                            whiten_dims=options.whiten_dims)
     vectors, options = processed(result.vectors, asked)
     q, a = vectors[:n], vectors[n:]
     similarity = cos_sim(q, a) if n <= FULL_MATRIX_PAIRS else None
     blocks = score_blocks(q, a, top_k=TOP_K, gradient=n > FULL_MATRIX_PAIRS) if n > OVERVIEW_PAIRS else None
-    return SideResult(model=backend.name, method=result.method, options=options, device=backend.device,
-                      dtype=backend.dtype, similarity=similarity,
+    return SideResult(model=source.name, method=result.method, options=options, device=source.device,
+                      dtype=source.dtype, similarity=similarity,
                       metrics=blocks.metrics if blocks else score(similarity), cached=result.cached,
                       computed=result.computed, truncated=result.truncated, seconds=result.seconds,
                       dim=int(vectors.shape[1]), vectors=vectors, blocks=blocks, geometry=geometry(vectors))
 
 
-def _given(backend: VectorsBackend, n: int) -> Embedded:
-    """A vectors side's vectors as if embedded (they were read and checked against n pairs already)."""
-    if len(backend.vectors) != 2 * n:
-        raise VectorsError(f"{backend.name}: holds vectors for {len(backend.vectors) // 2:,} pairs but there are "
-                           f"{n:,} pairs; row i must be pair i")
-    return Embedded(backend.vectors, VECTORS_METHOD, Options(), cached=0, computed=0, truncated=0,
-                    seconds=backend.seconds)
-
-
-def compare(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str, SideSpec],
+def compare(pairs: Sequence[Pair], sources: dict[str, SideSource], specs: dict[str, SideSpec],
             cache: EmbeddingCache | None = None, progress: Progress | None = None) -> Comparison:
-    """Every side of `specs` on the same pairs, with the backend of the same name. Sides that share a
-    model are embedded together (`embed_many`), so a text they feed the model alike runs once."""
-    check_count(list(pairs), max_pairs=None)
-    for name, spec in specs.items():  # a method or option that does not fit fails before any work is done
-        try:
-            whiten_dims(spec.options.post, spec.options.whiten_dims, 2 * len(pairs))
-            if not isinstance(backends[name], VectorsBackend):
-                resolve(backends[name], spec.method, spec.options)
-        except EmbedLabError as exc:
-            raise type(exc)(f"side {name!r}: {exc}") from None
+    """Every side of `specs` on the same pairs, from the source of the same name, as a request built them
+    (`request.py`: pairs counted, methods resolved, vector files read and checked; nothing is checked
+    again here). Sources of one group (the sides of one model) are embedded together, so a text they
+    feed the model alike runs once."""
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)
-    by_backend: dict[int, list[str]] = {}
+    groups: dict[int, list[str]] = {}
     for name in specs:
-        by_backend.setdefault(id(backends[name]), []).append(name)
+        groups.setdefault(sources[name].group, []).append(name)
     results: dict[str, SideResult] = {}
-    for names in by_backend.values():
-        backend = backends[names[0]]
-        if isinstance(backend, VectorsBackend):
-            results.update({n: side_result(backend, _given(backend, len(pairs)), len(pairs), specs[n].options)
-                            for n in names})
-            continue
-        embedded = embed_many(backend, texts, roles, [(specs[n].method, specs[n].options.embedding()) for n in names],
-                              cache, progress)
-        results.update({n: side_result(backend, e, len(pairs), specs[n].options) for n, e in zip(names, embedded)})
-    tuned = tuned_sides(backends)  # fine-tuned folders: named, their training pairs marked and left out of metrics
+    for names in groups.values():
+        members = [sources[n] for n in names]
+        embedded = members[0].embed_group(members, texts, roles, cache, progress)
+        results.update({n: side_result(sources[n], e, len(pairs), specs[n].options) for n, e in zip(names, embedded)})
+    tuned = tuned_sides(sources)  # fine-tuned folders: named, their training pairs marked and left out of metrics
     return Comparison(tuple(pairs), held_out(pairs, {name: results[name] for name in specs}, tuned))
+
+
+def compare_backends(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str, SideSpec],
+                     cache: EmbeddingCache | None = None, progress: Progress | None = None) -> Comparison:
+    """`compare` with loaded backends (one per side name) and no request: each side's method is checked and
+    its options resolved against its model first, so one that does not fit fails before any work is done;
+    the error names the side."""
+    sources = {name: ModelSource.of(backends[name], spec, name, check=True) for name, spec in specs.items()}
+    return compare(pairs, sources, specs, cache, progress)

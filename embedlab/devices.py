@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from . import env
 from .errors import DeviceError
 from .libraries import import_engine
 
@@ -23,7 +24,7 @@ def _nvidia_driver() -> bool:
 def on_zerogpu() -> bool:
     """Whether this is a ZeroGPU Space: the `spaces` package's own test (SPACES_ZERO_GPU=1/t/true), read
     here without importing that package (it imports gradio, and on ZeroGPU torch)."""
-    return os.environ.get("SPACES_ZERO_GPU", "").strip().lower() in ("1", "t", "true")
+    return env.is_on("SPACES_ZERO_GPU", ("1", "t", "true"))
 
 
 def cuda_memory_gb() -> float:

@@ -35,8 +35,11 @@ class Embedded:
     seconds: float
 
 
-def resolve(backend: Backend, method: str | None, options: Options | None) -> tuple[Method, Options]:
-    """The method (the model's default where None) and its options with defaults filled in."""
+def resolve(backend: Backend, method: Method | str | None, options: Options | None) -> tuple[Method, Options]:
+    """The method (the model's default where None) and its options with defaults filled in. A `Method`
+    was resolved already (`side_sources.ModelSource`), with its options: both are taken as they are."""
+    if isinstance(method, Method):
+        return method, options
     m = check_method(method or backend.default_method, backend.traits, backend.name)
     return m, (options or Options()).resolved(m, backend.max_length, backend.layers)
 
@@ -130,8 +133,28 @@ def _batches_by_readers(order: list, inputs: dict, needs: dict, backend: Backend
     return sorted(groups, key=lambda group: -group[0][1].cost)  # still the longest first
 
 
+def _planned(backend: Backend, texts: Sequence[str], roles: list[Role], method: Method | str | None,
+             options: Options | None, cache: EmbeddingCache | None) -> tuple[_Recipe, list[Item]]:
+    """One method's work: its keys, what the cache holds, and the model inputs of the texts it does not
+    (one per distinct key), with how many texts are truncated, computed or cached."""
+    m, opts = resolve(backend, method, options)
+    keys = keys_for(backend, m, opts, texts, roles)
+    found = cache.get_many(keys) if cache is not None else {}
+    todo: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key not in found and key not in todo:
+            todo[key] = index
+    indices = list(todo.values())
+    items = backend.prepare_many([texts[i] for i in indices], [roles[i] for i in indices], m, opts)
+    recipe = _Recipe(m, opts, keys, found, todo)
+    recipe.truncated = sum(item.encoded.truncated for item in items if item.encoded)
+    recipe.truncated += _truncated_among(backend, [i for i, key in enumerate(keys) if key not in todo],
+                                         texts, roles, m, opts)
+    return recipe, items
+
+
 def embed_many(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | None,
-               recipes: Sequence[tuple[str | None, Options | None]], cache: EmbeddingCache | None = None,
+               recipes: Sequence[tuple[Method | str | None, Options | None]], cache: EmbeddingCache | None = None,
                progress: Progress | None = None) -> list[Embedded]:
     """`embed` for several methods of one model at once: a text that gives the same model input under
     several methods (same prompt format, same truncation) runs through the model once, and each method
@@ -142,20 +165,8 @@ def embed_many(backend: Backend, texts: Sequence[str], roles: Sequence[Role] | N
     needs: dict[object, list[tuple[int, str, int]]] = {}  # input -> (recipe, key, pool_from)
     for r, (method, options) in enumerate(recipes):
         start = time.perf_counter()
-        m, opts = resolve(backend, method, options)
-        keys = keys_for(backend, m, opts, texts, roles)
-        found = cache.get_many(keys) if cache is not None else {}
-        todo: dict[str, int] = {}
-        for index, key in enumerate(keys):
-            if key not in found and key not in todo:
-                todo[key] = index
-        indices = list(todo.values())
-        items = backend.prepare_many([texts[i] for i in indices], [roles[i] for i in indices], m, opts)
-        recipe = _Recipe(m, opts, keys, found, todo)
-        recipe.truncated = sum(item.encoded.truncated for item in items if item.encoded)
-        recipe.truncated += _truncated_among(backend, [i for i, key in enumerate(keys) if key not in todo],
-                                             texts, roles, m, opts)
-        for key, item in zip(todo, items):
+        recipe, items = _planned(backend, texts, roles, method, options, cache)
+        for key, item in zip(recipe.todo, items):
             shared = tuple(item.encoded.ids) if item.encoded else (r, key)  # untokenised inputs are never shared
             inputs.setdefault(shared, item)
             needs.setdefault(shared, []).append((r, key, item.encoded.pool_from if item.encoded else 0))

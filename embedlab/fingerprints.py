@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .cache import cache_dir
+from .env import cache_dir
 
 MEMO_NAME = "fingerprints.json"
 HASH_LIMIT = 2**30  # folders bigger than this are identified by sizes and dates, not hashed

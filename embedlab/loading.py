@@ -24,7 +24,7 @@ import torch
 from . import fastmode
 from .backends import Backend
 from .backends.transformers_backend import TransformersBackend
-from .cache import cache_dir
+from .env import cache_dir
 from .devices import choose_device, choose_dtype, dtype_name
 from .errors import ModelUnavailableError
 from .fingerprints import fingerprint as weights_fingerprint

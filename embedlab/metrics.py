@@ -56,14 +56,6 @@ def cos_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a @ b.T) / np.maximum(norms, EPS)
 
 
-def pairwise_cos_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine similarity: result[i] = cos(a[i], b[i])."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.einsum("ij,ij->i", a, b) / np.maximum(norms, EPS)
-
-
 def ranks(similarity: np.ndarray) -> np.ndarray:
     """Rank of each question's own answer in its row: 1 + how many answers score strictly higher."""
     s = np.asarray(similarity, dtype=np.float64)

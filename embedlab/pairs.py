@@ -202,9 +202,3 @@ def read_pairs(path: str | Path, max_pairs: int | None = MAX_PAIRS, max_bytes: i
         raise PairsError(f"line {line}: {path.name} is not UTF-8 text; save it as UTF-8 and try again") from None
     return parse_pairs(text, name=path.name, max_pairs=max_pairs)
 
-
-def write_pairs_csv(pairs: list[Pair], path: str | Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["question", "answer"])
-        writer.writerows([p.question, p.answer] for p in pairs)

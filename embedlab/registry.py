@@ -14,6 +14,7 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Callable, Iterator, Sequence
 
+from .access import Access
 from .backends import Backend
 from .devices import choose_device
 from .sources import inspect, split_remote
@@ -37,10 +38,12 @@ def _load(name: str, **kwargs) -> Backend:
 
 
 class ModelRegistry:
-    def __init__(self, max_models: int = 2, loader: Loader = _load, **load_options):
+    def __init__(self, max_models: int = 2, loader: Loader = _load, access: Access | None = None, **load_options):
+        """`access`: what may be opened (`access.Access`; None: anything); `load_options` go to the loader."""
         self.max_models = max_models
         self.loader = loader
-        self.load_options = load_options
+        self.load_options = load_options if access is None else {**load_options, "allow_hub": access.hub,
+                                                                   "allow_paths": access.paths}
         self.loads: Counter[str] = Counter()  # how many times each model was actually loaded
         self._models: OrderedDict[tuple, Backend] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}
@@ -48,14 +51,18 @@ class ModelRegistry:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(name: str, device: str | None, dtype: str | None) -> tuple:
+    def _key(name: str, device: str | None, dtype: str | None, chosen: bool = False) -> tuple:
+        """(name, device, dtype): "auto", None and the device they mean are one model; `chosen`: the device
+        was chosen already (a request's), so it is taken as it is."""
         if split_remote(name):
             return name, REMOTE, "auto"  # runs on its server, whatever device was asked for
-        return name, choose_device(device), dtype or "auto"  # "auto", None and the device they mean: one model
+        return name, device if chosen else choose_device(device), dtype or "auto"
 
     def get(self, name: str, device: str | None = None, dtype: str | None = None) -> Backend:
-        key = self._key(name, device, dtype)
-        device = key[1]
+        return self._get(self._key(name, device, dtype), dtype)
+
+    def _get(self, key: tuple, dtype: str | None) -> Backend:
+        name, device = key[0], key[1]
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -79,12 +86,13 @@ class ModelRegistry:
 
     @contextlib.contextmanager
     def using(self, names: Sequence[str], device: str | None = None, dtype: str | None = None) -> Iterator[dict[str, Backend]]:
-        """Each distinct model of `names` loaded (once) and held until the block ends: {name: backend}."""
-        keys = {name: self._key(name, device, dtype) for name in dict.fromkeys(names)}
+        """Each distinct model of `names` loaded (once) on `device`, as a request chose it, and held until
+        the block ends: {name: backend}."""
+        keys = {name: self._key(name, device, dtype, chosen=True) for name in dict.fromkeys(names)}
         with self._lock:
             self._held.update(keys.values())
         try:
-            yield {name: self.get(name, device, dtype) for name in keys}
+            yield {name: self._get(key, dtype) for name, key in keys.items()}
         finally:
             with self._lock:
                 self._held.subtract(keys.values())

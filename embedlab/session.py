@@ -1,8 +1,8 @@
 """A session: the model registry, the cache and the settings that the CLI, API and dashboard share,
 and the process's sessions by name (the dashboard's ZeroGPU calls find theirs that way).
 
-It checks every side's model and method from the model's configuration before loading any weights,
-serialises model computation (one at a time in the process, so visitors' requests queue rather than
+It runs a Compare as a request built and checked at its edge (`request.py`; `compare` is the Python
+API's edge, `run` the engine's entry), serialises model computation (one at a time in the process, so visitors' requests queue rather than
 fight over the device) and is what the convenience functions `compare_pairs` and `embed_texts` use.
 """
 
@@ -12,21 +12,21 @@ import threading
 from dataclasses import replace
 from typing import Callable, Sequence
 
+from .access import Access
 from .backends import Backend
-from .backends.vectors import METHOD as VECTORS_METHOD, is_vectors, load_vectors
 from .cache import EmbeddingCache
 from .comparison import Comparison, compare
-from .sides import SideSpec, default_specs, named_specs
-from .devices import choose_device
 from .embedding import Embedded, Progress, embed
-from .errors import EmbedLabError, MethodError
 from .methods import Role
-from .pairs import Pair, pairs_from_value
+from .pairs import Pair
 from .prompts import Options
 from .registry import ModelRegistry
-from .request_bounds import capped, check_request
+from .request import CompareRequest, from_python
+from .request_bounds import check_request
 from .settings import Settings
-from .sources import ModelInfo, split_remote
+from .side_sources import ModelSource
+from .sides import SideSpec
+from .sources import ModelInfo
 
 
 class Session:
@@ -37,15 +37,10 @@ class Session:
         if max_pairs is not None:
             self.settings = replace(self.settings, max_pairs=max_pairs)
         self.cache = cache if cache is not None else EmbeddingCache()
-        allow_hub, allow_paths = self.settings.permissions
-        self.registry = registry if registry is not None else shared_registry(allow_hub=allow_hub, allow_paths=allow_paths)
+        self.registry = registry if registry is not None else shared_registry(access=self.settings.access)
         self.device = device
         self.dtype = dtype
         self.compute_lock = threading.Lock()
-
-    @property
-    def max_pairs(self) -> int:
-        return self.settings.max_pairs
 
     def inspect(self, name: str) -> ModelInfo:
         """What `name` is and which methods fit it, from its configuration; refused if not allowed here."""
@@ -58,36 +53,27 @@ class Session:
     def compare(self, pairs: Sequence[Pair] | Sequence[dict], base: SideSpec | str | None = None,
                 embed: SideSpec | str | None = None, progress: Progress | None = None,
                 device: str | None = None, sides: Sequence[SideSpec] | None = None) -> Comparison:
-        """The sides on `pairs` (anything `pairs_from_value` reads), on `device` or the session's: `sides`
-        (each a named SideSpec, up to MAX_SIDES), else the two classic sides `base` and `embed`.
+        """The Python API's compare: the sides on `pairs` (anything `pairs_from_value` reads), on `device` or
+        the session's: `sides` (each a named SideSpec, up to MAX_SIDES), else the two classic sides `base`
+        and `embed`. The request is built and checked (`request.from_python`), then `run`."""
+        return self.run(from_python(self.settings, pairs, base, embed, sides, device or self.device), progress)
 
-        Every side's model and method are checked before any model is loaded; an error names the side."""
-        pairs = pairs_from_value(pairs)
-        self.settings.check_pairs(pairs)
-        specs = named_specs(sides) if sides else default_specs(base, embed)
-        specs = {name: capped(spec, self.settings.max_text_tokens) for name, spec in specs.items()}
-        given = {}  # sides of precomputed vectors: read and checked here, never through the registry
-        for name, spec in specs.items():
-            try:
-                if is_vectors(spec.model):
-                    if spec.method and spec.method != VECTORS_METHOD:
-                        raise MethodError(f"precomputed vectors take no method (got {spec.method!r})")
-                    given[name] = load_vectors(self.settings.check_vectors(spec.model), len(pairs))
-                else:
-                    self.inspect(spec.model).method(spec.method)
-            except EmbedLabError as exc:
-                raise type(exc)(f"side {name!r}: {exc}") from None
-        models = [spec.model for name, spec in specs.items() if name not in given]
-        local = [model for model in models if not split_remote(model)]
-        device = choose_device(device or self.device) if local else None  # vectors and servers need no torch
-        if progress and models:
-            progress(0, 0, f"loading {', '.join(dict.fromkeys(models))}" + (f" on {device}" if device else ""))
-        with self.registry.using(models, device, self.dtype) as loaded:
-            check_request(pairs, [(loaded[spec.model], spec) for name, spec in specs.items() if name not in given],
+    def run(self, request: CompareRequest, progress: Progress | None = None) -> Comparison:
+        """A request built and checked at its edge (`request.py`): its models loaded (once per process) on
+        its device, each side's options resolved against its model (an error names the side), the hosted
+        bound on its work checked (`request_bounds`), then the comparison, one at a time in the process."""
+        models = {spec.name: spec for spec in request.model_sides()}
+        names = [spec.model for spec in models.values()]
+        if progress and names:
+            where = f" on {request.device}" if request.device else ""
+            progress(0, 0, f"loading {', '.join(dict.fromkeys(names))}{where}")
+        with self.registry.using(names, request.device, self.dtype) as loaded:
+            computed = {name: ModelSource.of(loaded[spec.model], spec) for name, spec in models.items()}
+            check_request(request.pairs, [(s.backend, s.spec) for s in computed.values()],
                           self.settings.max_request_tokens)
+            sources = {**{g.side: g for g in request.given}, **computed}
             with self.compute_lock:
-                backends = {name: given.get(name) or loaded[spec.model] for name, spec in specs.items()}
-                return compare(pairs, backends, specs, self.cache, progress)
+                return compare(request.pairs, sources, request.specs, self.cache, progress)
 
     def embed(self, model: str, texts: Sequence[str], method: str | None = None, options: Options | None = None,
               roles: Sequence[Role] | None = None, device: str | None = None) -> Embedded:
@@ -102,13 +88,15 @@ _sessions: dict[str, Session] = {}
 _lock = threading.RLock()  # making the default session takes a registry under the same lock
 
 
-def shared_registry(allow_hub: bool = True, allow_paths: bool = True) -> ModelRegistry:
-    """The process-wide registry for these permissions: sessions made one after another share models."""
+def shared_registry(access: Access | None = None) -> ModelRegistry:
+    """The process-wide registry for what `access` may open: sessions made one after another share models."""
+    access = access or Access()
     with _lock:
-        key = (allow_hub, allow_paths)
+        key = (access.hub, access.paths)
         if key not in _registries:
-            _registries[key] = ModelRegistry(allow_hub=allow_hub, allow_paths=allow_paths)
+            _registries[key] = ModelRegistry(access=access)
         return _registries[key]
+
 
 
 def register(name: str, session: Session) -> str:

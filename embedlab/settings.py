@@ -24,17 +24,12 @@ bound elsewhere).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .backends.vectors import is_vectors, vectors_path
-from .availability import cannot_fetch, gpu_missing, refusal
-from .errors import EmbedLabError, ModelUnavailableError, PairsError, VectorsError
+from . import env
+from .access import Access
+from .errors import PairsError
 from .pairs import MAX_FILE_BYTES, MAX_PAIRS, Pair, check_count
-from .presets import PRESETS
-from .sources import split_remote
 
 MAX_TEXT_CHARS = 20_000
 MAX_TUNE_SECONDS = 90  # hosted mode: training time per fine-tune on the dashboard
@@ -51,38 +46,6 @@ def default_max_pairs(hosted: bool) -> int:
 
 def default_upload_mb(hosted: bool) -> int:
     return MAX_FILE_BYTES // 2**20 if hosted else LOCAL_MAX_UPLOAD_MB
-
-
-def upload_folder() -> Path:
-    """Where the dashboard's uploads are kept: Gradio's rule (GRADIO_TEMP_DIR, else <tmp>/gradio),
-    restated here so the CLI need not import Gradio to check a path."""
-    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
-
-
-def _flag(value: str | None) -> bool | None:
-    if value is None or value.strip() == "":
-        return None
-    if value.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.strip().lower() in ("0", "false", "no", "off"):
-        return False
-    raise EmbedLabError(f"EMBEDLAB_HOSTED={value!r}: use 1 or 0")
-
-
-def env_number(name: str, default, kind=int):
-    """A positive number from environment variable `name` (`kind` int or float), `default` where unset; a
-    one-line error names the variable otherwise. The one reader of numeric settings (remote.py's too)."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    whole = kind is int
-    try:
-        number = kind(value)
-    except ValueError:
-        raise EmbedLabError(f"{name}={value!r}: expected {'a whole number' if whole else 'a number'}") from None
-    if number <= 0:
-        raise EmbedLabError(f"{name}={value!r}: must be {'at least 1' if whole else 'above 0'}")
-    return number
 
 
 @dataclass(frozen=True)
@@ -112,20 +75,19 @@ class Settings:
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
         """The settings in the environment; `dashboard` for the web page (hosted by default on Spaces)."""
-        hosted = _flag(os.environ.get("EMBEDLAB_HOSTED"))
+        hosted = env.flag("EMBEDLAB_HOSTED")
         if hosted is None:
-            hosted = dashboard and bool(os.environ.get("SPACE_ID"))
-        extra = tuple(m.strip() for m in os.environ.get("EMBEDLAB_ALLOWED_MODELS", "").split(",") if m.strip())
-        endpoints = tuple(u.strip().rstrip("/") for u in os.environ.get("EMBEDLAB_ALLOWED_ENDPOINTS", "").split(",")
-                          if u.strip())
-        return cls(hosted=hosted, max_pairs=env_number("EMBEDLAB_MAX_PAIRS", default_max_pairs(hosted)),
-                   max_text_chars=env_number("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
-                   max_upload_bytes=env_number("EMBEDLAB_MAX_UPLOAD_MB", default_upload_mb(hosted)) * 2**20,
-                   allowed_models=extra, allowed_endpoints=endpoints,
-                   max_tune_seconds=env_number("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
-                   max_tune_pairs=env_number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS),
-                   max_request_tokens=env_number("EMBEDLAB_MAX_REQUEST_TOKENS", None),
-                   max_text_tokens=env_number("EMBEDLAB_MAX_TEXT_TOKENS", None))
+            hosted = dashboard and bool(env.text("SPACE_ID"))
+        number = env.number
+        return cls(hosted=hosted, max_pairs=number("EMBEDLAB_MAX_PAIRS", default_max_pairs(hosted)),
+                   max_text_chars=number("EMBEDLAB_MAX_TEXT_CHARS", MAX_TEXT_CHARS),
+                   max_upload_bytes=number("EMBEDLAB_MAX_UPLOAD_MB", default_upload_mb(hosted)) * 2**20,
+                   allowed_models=env.listed("EMBEDLAB_ALLOWED_MODELS"),
+                   allowed_endpoints=env.listed("EMBEDLAB_ALLOWED_ENDPOINTS", strip="/"),
+                   max_tune_seconds=number("EMBEDLAB_MAX_TUNE_SECONDS", MAX_TUNE_SECONDS),
+                   max_tune_pairs=number("EMBEDLAB_MAX_TUNE_PAIRS", MAX_TUNE_PAIRS),
+                   max_request_tokens=number("EMBEDLAB_MAX_REQUEST_TOKENS", None),
+                   max_text_tokens=number("EMBEDLAB_MAX_TEXT_TOKENS", None))
 
     @property
     def free_models(self) -> bool:
@@ -133,50 +95,22 @@ class Settings:
         return not self.hosted
 
     @property
-    def permissions(self) -> tuple[bool, bool]:
-        """(Hub ids allowed, local paths allowed): what the model registry and inspection may open."""
-        return self.free_models or bool(self.allowed_models), self.free_models or bool(self.own_models)
+    def access(self) -> Access:
+        """What a caller may name in this deployment (`access.Access`): the one policy the registry, the
+        inspection of models and the fine-tune lab are given."""
+        return Access(self.hosted, self.allowed_models, self.allowed_endpoints, self.own_models, self.max_upload_bytes)
 
     def check_model(self, name: str) -> str:
-        name = (name or "").strip()
-        if is_vectors(name):
-            return self.check_vectors(name)
-        if self.hosted and name not in PRESETS and name not in self.allowed_models and name not in self.own_models:
-            remote = split_remote(name)
-            if remote and remote[0] in self.allowed_endpoints:
-                return name
-            allowed = ", ".join([*PRESETS, *self.allowed_models, *(f"{u}#MODEL" for u in self.allowed_endpoints)])
-            raise ModelUnavailableError(f"this deployment only offers these models: {allowed} (got {name!r})")
-        preset = PRESETS.get(name)
-        if self.hosted and gpu_missing(name):
-            runs = ", ".join(n for n, p in PRESETS.items() if not p.gpu_gb)
-            raise ModelUnavailableError(f"{name!r} needs a GPU with about {preset.gpu_gb:.0f} GB and this deployment has "
-                                        f"none (it would not fit in memory); the presets that run here: {runs}")
-        missing = cannot_fetch(name)
-        if missing:
-            raise ModelUnavailableError(refusal(name, missing))
-        return name
+        """`name` if this deployment allows it (`Access.check_model`)."""
+        return self.access.check_model(name)
 
     def check_vectors(self, name: str) -> str:
-        """A `vectors:FILE.npz` side; in hosted mode only a file the visitor uploaded, within the upload
-        size limit (never another of the server's files)."""
-        path = vectors_path(name)
-        if self.hosted:
-            resolved = path.resolve()
-            if not resolved.is_relative_to(upload_folder()):
-                raise ModelUnavailableError("this deployment takes vectors only as an uploaded .npz file, "
-                                            "not a path on the server")
-            if resolved.is_file() and resolved.stat().st_size > self.max_upload_bytes:
-                raise VectorsError(f"{path.name} is over the {self.max_upload_bytes / 2**20:.1f} MB upload limit")
-        return name
+        """A `vectors:FILE.npz` side if this deployment allows it (`Access.check_vectors`)."""
+        return self.access.check_vectors(name)
 
     def inspect(self, name: str):
         """`name`'s `sources.ModelInfo` (configuration only, no weights), if this deployment allows it."""
-        from .sources import inspect
-
-        allow_hub, allow_paths = self.permissions
-        name = self.check_model(name)
-        return inspect(name, allow_hub=allow_hub, allow_paths=self.free_models or name in self.own_models)
+        return self.access.inspect(name)
 
     @property
     def tune_seconds_limit(self) -> float:

@@ -61,7 +61,8 @@ def tuned_model(folder: str | Path | None) -> TunedModel | None:
 
 
 def tuned_sides(backends: Mapping) -> dict[str, TunedModel]:
-    """The sides (name -> backend) whose model is a tuned folder, with what it records."""
+    """The sides (name -> a backend or a `side_sources` source: anything with `info`) whose model is a tuned
+    folder, with what it records."""
     found = {}
     for name, backend in backends.items():
         info = getattr(backend, "info", None) or {}

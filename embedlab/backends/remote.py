@@ -11,7 +11,6 @@ line, a repr or a cache key. Caching and the outer batching are `embedding.py`'s
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,11 +20,11 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
+from .. import env
 from ..errors import EmbedLabError, RemoteError, UnknownModelError
 from ..fingerprints import remote_fingerprint
 from ..methods import Method, Role
 from ..prompts import Options, written
-from ..settings import env_number
 from ..sources import ModelInfo, split_remote
 from . import Backend, Item
 
@@ -48,7 +47,7 @@ class RemoteConfig:
     @classmethod
     def from_env(cls) -> "RemoteConfig":
         d = cls()
-        return cls(**{name: env_number(f"EMBEDLAB_REMOTE_{name.upper()}", getattr(d, name), type(getattr(d, name)))
+        return cls(**{name: env.number(f"EMBEDLAB_REMOTE_{name.upper()}", getattr(d, name), type(getattr(d, name)))
                       for name in d.__dataclass_fields__})
 
 
@@ -59,7 +58,7 @@ def key_variables(url: str) -> list[str]:
 
 
 def api_key(url: str) -> str | None:
-    return next((os.environ[v] for v in key_variables(url) if os.environ.get(v)), None)
+    return env.first_set(key_variables(url))
 
 
 def request_groups(texts: list[str], size: int, chars: int) -> list[tuple[int, int]]:

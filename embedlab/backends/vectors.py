@@ -1,29 +1,24 @@
-"""Precomputed vectors as a side: the model name `vectors:FILE.npz`.
+"""Precomputed vectors as a side: the model name `vectors:FILE.npz`, and the reader of such a file.
 
 The file holds two arrays, `questions` and `answers`, each [n, dim] with row i for pair i. Everything
-downstream (metrics, figures, exports) reads them as it reads a model's vectors; the backend cannot
-embed new texts. `read_vectors` checks the file and says in one line what is wrong with it: a missing
+downstream (metrics, figures, exports) reads them as it reads a model's vectors: the side's source is
+`side_sources.GivenVectors`, which embeds nothing. `read_vectors` checks the file and says in one line what is wrong with it: a missing
 key, shapes that differ, a row count that is not the number of pairs, a NaN or infinite value, a row
 of zeros. Who may name which file (hosted mode: uploads only) is `settings.py`'s rule.
 """
 
 from __future__ import annotations
 
-import time
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import VectorsError
-from ..methods import Traits
-from . import Backend
 
 PREFIX = "vectors:"
 KEYS = ("questions", "answers")
 METHOD = "vectors"  # what a vectors side's method reads in tables and JSON
-TRAITS = Traits(causal=False, lm_head=False, sentence_transformers=False)
 
 
 def is_vectors(name: str | None) -> bool:
@@ -85,25 +80,3 @@ def read_vectors(path: str | Path, pairs: int | None = None) -> np.ndarray:
     for key, part in zip(KEYS, (vectors[:len(q)], vectors[len(q):])):
         _check_rows(part, key, where)
     return vectors
-
-
-@dataclass
-class VectorsBackend(Backend):
-    """A side whose vectors were computed elsewhere: rows 0..n-1 the questions, n..2n-1 the answers."""
-
-    vectors: np.ndarray = field(default=None, repr=False)
-    seconds: float = 0.0  # reading and checking the file
-
-    def embed_batch(self, items, method, options) -> np.ndarray:
-        raise VectorsError(f"{self.name}: precomputed vectors cannot embed new texts")
-
-
-def load_vectors(name: str, pairs: int | None = None) -> VectorsBackend:
-    """The side `vectors:FILE.npz`, read and checked against the number of pairs; it is named by the
-    file's name alone (`vectors:FILE.npz`), so tables and JSON show no server folders."""
-    start = time.perf_counter()
-    path = vectors_path(name)
-    vectors = read_vectors(path, pairs)
-    return VectorsBackend(name=f"{PREFIX}{path.name}", fingerprint=f"{PREFIX}{path}", traits=TRAITS,
-                          default_method=METHOD, vectors=vectors, seconds=time.perf_counter() - start,
-                          info={"source": "vectors", "location": str(path)})

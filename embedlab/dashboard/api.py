@@ -65,8 +65,7 @@ class Api:
         """
         specs = list(default_specs(SideSpec(base or "", base_method or None),
                                    SideSpec(embed or "", embed_method or None)).values())
-        self.session.place(specs)
-        return compute(self.session.session_name, pairs, specs).to_json()
+        return compute(self.session.session_name, self.session.request(pairs, specs, from_value=True)).to_json()
 
     @for_api
     def compare_many_json(self, pairs: list[dict] | str, sides: list[dict] | str) -> dict:
@@ -81,8 +80,7 @@ class Api:
             the command line's JSON result: {"pairs": [...], "sides": [names], "results": {name: ...}}
         """
         specs = specs_from_api(sides)
-        self.session.place(specs)
-        return compute(self.session.session_name, pairs, specs).to_json()
+        return compute(self.session.session_name, self.session.request(pairs, specs, from_value=True)).to_json()
 
     def status(self) -> dict:
         """What this server holds: models loaded (and how often each was loaded), the cache, the devices.
@@ -121,8 +119,7 @@ class Api:
         """
         question = check_question(question, self.session.settings.max_text_chars)
         specs = specs_from_api(sides, default=True)
-        self.session.place(specs)
-        return compute_answers(self.session.session_name, pairs, specs, question)
+        return compute_answers(self.session.session_name, self.session.request(pairs, specs, from_value=True), question)
 
     def models(self) -> dict:
         """What this EmbedLab server offers: its model presets, the embedding methods, and its limits.

@@ -57,7 +57,6 @@ class AskSection:
         if not specs:
             raise EmbedLabError("every side is precomputed vectors, which cannot embed a new question")
         session = self.session.session_for([spec.model for spec in specs])
-        self.session.place(specs, session)
-        asked = compute_answers(session, [p.as_dict() for p in comparison.pairs], specs, question)
+        asked = compute_answers(session, self.session.request(comparison.pairs, specs, session), question)
         labels = {name: f"{side.model} ({side.method})" for name, side in comparison.sides.items()}
         return answers_html({**asked, "skipped": {**asked["skipped"], **skipped}}, labels)

@@ -22,6 +22,7 @@ from ..ask import ask
 from ..comparison import Comparison
 from ..registry import ModelRegistry
 from ..session import Session, get_session
+from ..request import CompareRequest, build, from_python
 from ..settings import Settings
 from ..sides import SideSpec
 from . import choices, visitors, zerogpu
@@ -33,25 +34,25 @@ log = logging.getLogger(__name__)
 
 @gpu(compare_duration, "the comparison")
 @for_api
-def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device: str | None = None,
-            vectors: bool = False, progress=None) -> Comparison:
-    """Compare the named sides `specs` on `pairs`; the vectors come back only when asked for (the PCA map
-    needs them, `compare_json` does not), so a ZeroGPU worker sends back no more than is used."""
+def compute(session_name: str, request: CompareRequest, vectors: bool = False, progress=None) -> Comparison:
+    """Run `request` (built and checked once by the event that made it) in the named session; the vectors come
+    back only when asked for (the PCA map needs them, `compare_json` does not), so a ZeroGPU worker sends back
+    no more than is used."""
 
     def report(done: int, total: int, message: str) -> None:
         if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
             progress((done, total) if total else 0.0, desc=message)
 
-    comparison = get_session(session_name).compare(pairs, progress=report, device=device, sides=specs)
+    comparison = get_session(session_name).run(request, progress=report)
     return comparison if vectors else comparison.without_vectors()
 
 
 @gpu(compare_duration, "the question")  # the comparison (cached, or not yet) and one text per side
 @for_api
-def compute_answers(session_name: str, pairs: list[dict], specs: list[SideSpec], question: str) -> dict:
-    """Compare `specs` on `pairs` (from the cache where it holds them) and ask the comparison `question`."""
+def compute_answers(session_name: str, request: CompareRequest, question: str) -> dict:
+    """Run `request` (from the cache where it holds its vectors) and ask the comparison `question`."""
     session = get_session(session_name)
-    return ask(session.compare(pairs, sides=specs), question, session).to_json()
+    return ask(session.run(request), question, session).to_json()
 
 
 def dashboard_session() -> Session:
@@ -61,9 +62,8 @@ def dashboard_session() -> Session:
     settings = Settings.from_env(dashboard=True)
     if not zerogpu.ON_ZEROGPU:
         return Session(settings=settings)
-    allow_hub, allow_paths = settings.permissions
-    registry = ModelRegistry(max_models=len(zerogpu.startup_models(settings)) + 2, allow_hub=allow_hub,
-                             allow_paths=allow_paths, device_map=False)
+    registry = ModelRegistry(max_models=len(zerogpu.startup_models(settings)) + 2, access=settings.access,
+                             device_map=False)
     return Session(settings=settings, registry=registry, device=zerogpu.PLACEMENT, dtype="bfloat16")
 
 
@@ -111,6 +111,18 @@ class PageSession:
         session = get_session(session_name or self.session_name)
         for name in dict.fromkeys(spec.model for spec in specs):
             zerogpu.on_main_thread(session.backend, name)
+
+    def request(self, pairs, specs: list[SideSpec], session_name: str | None = None, device: str | None = None,
+                from_value: bool = False) -> CompareRequest:
+        """The one request of an event: the sides' models placed (`place`, which refuses a preset that cannot
+        run here first), then the request built and checked once (`request.build`; `from_value`: the JSON API's
+        pairs as `request.from_python` reads them) in the session that may open them, on `device` (None: the
+        session's own)."""
+        name = session_name or self.session_name
+        self.place(specs, name)
+        opened = get_session(name)
+        make = from_python if from_value else build
+        return make(opened.settings, pairs, sides=specs, device=device or opened.device)
 
     def session_for(self, models: Iterable[str]) -> str:
         """The session that may open `models`: a visitor's own for their tuned folder, else the shared one."""

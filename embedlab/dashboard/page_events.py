@@ -31,7 +31,6 @@ class PageEvents:
         """The table's pairs, the form's sides (a visitor's tuned model as its folder) and the session
         that may open them; an EmbedLabError for the first thing that is wrong."""
         pairs = tables.rows_to_pairs(rows)
-        self.session.settings.check_pairs(pairs)
         opts = choices.options(task, chat_template, max_length)
         specs = sides_form.specs_from_form(base, base_method, embed, embed_method, opts,
                                            sides_form.extra_rows(values, int(extra_count or 0)))
@@ -47,9 +46,8 @@ class PageEvents:
         positional parameters because Gradio only tracks a Progress it finds there."""
         pairs, specs, session = self.specs(rows, base, base_method, embed_, embed_method, task, chat_template,
                                            max_length, extra_count, values)
-        self.session.place(specs, session)
-        comparison = compute(session, [p.as_dict() for p in pairs], specs, None if device == "auto" else device,
-                             vectors=True, progress=progress)
+        request = self.session.request(pairs, specs, session, None if device == "auto" else device)
+        comparison = compute(session, request, vectors=True, progress=progress)
         state = ViewState.of(comparison)
         return {self.layout.state: state, **self.result_outputs(state)}
 

@@ -51,17 +51,16 @@ def run_tune(session_name: str, pairs: list[dict], base: str, out: str, config: 
 
     session = get_session(session_name)
     events: queue.Queue = queue.Queue()
-    allow_hub, allow_paths = session.settings.permissions
 
     def work() -> None:
         try:
             if session.compute_lock.locked():
                 events.put(("say", "waiting for a comparison to finish"))
             with session.compute_lock:
-                result = tune(pairs, session.settings.check_model(base), out, config, device=device,
+                result = tune(pairs, base, out, config, device=device,
                               cancel=FileFlag(Path(cancel_path)), progress=lambda step, loss, seconds: events.put(("step", step, loss, seconds)),
                               message=lambda text: events.put(("say", text)), cache=session.cache,
-                              allow_hub=allow_hub, allow_paths=allow_paths)
+                              access=session.settings.access)
             side = None
             if embed is not None:
                 heldout = [pairs[i] for i in result.split.heldout]

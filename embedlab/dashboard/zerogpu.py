@@ -36,9 +36,9 @@ PLACEMENT = "cuda" if ON_ZEROGPU else None  # where the dashboard's session puts
 CONCURRENCY_ID = "models"  # every event that runs a model queues in this one group, one at a time
 
 
-def compare_duration(session_name: str, pairs, specs, *args, **kwargs) -> int:
-    """`compute`'s GPU duration, from its arguments (see gpu_time.py)."""
-    return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), pairs, specs)
+def compare_duration(session_name: str, request, *args, **kwargs) -> int:
+    """`compute`'s and `compute_answers`' GPU duration, from their request (see gpu_time.py)."""
+    return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), request.pairs, request.sides)
 
 
 def tune_duration(session_name: str, pairs, base: str, out: str, config, embed, *args, **kwargs) -> int:

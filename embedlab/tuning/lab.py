@@ -24,6 +24,7 @@ from ..analysis.intervals import Uncertainty
 from ..comparison import SideResult, compare_side, measure_sides
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
+from ..access import Access
 from ..sources import inspect
 from ..tuned import training_texts, tuned_model, tuned_name
 from . import output
@@ -102,8 +103,8 @@ class TuneResult:
                 **{key: {**side.to_json(), **u.side_json(key)} for key, side in self.sides.items()}, **extra}
 
 
-def _checked_model(model: str, method: str, allow_hub: bool, allow_paths: bool):
-    info = inspect(model, allow_hub=allow_hub, allow_paths=allow_paths)
+def _checked_model(model: str, method: str, access: Access | None):
+    info = access.inspect(model) if access is not None else inspect(model)
     usable = [m for m in info.methods if m in trainable_methods()]
     if method not in usable:
         raise TuneError(f"cannot fine-tune {info.name!r} with method {method!r}; "
@@ -114,8 +115,9 @@ def _checked_model(model: str, method: str, allow_hub: bool, allow_paths: bool):
 def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig | None = None, *,
          device: str | None = None, progress: StepProgress | None = None, cancel: threading.Event | None = None,
          message: Message | None = None, cache: EmbeddingCache | None = None, overwrite: bool = False,
-         allow_hub: bool = True, allow_paths: bool = True) -> TuneResult:
-    """Fine-tune `model` contrastively on part of `pairs` and write it to the folder `out`."""
+         access: Access | None = None) -> TuneResult:
+    """Fine-tune `model` contrastively on part of `pairs` and write it to the folder `out`; `access` says
+    what may be named (None: anything)."""
     import torch
 
     from ..loading import load
@@ -125,7 +127,7 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
     method = config.check()
     pairs = pairs_from_value(pairs)
     split = split_pairs(pairs, config.holdout, config.seed)
-    info = _checked_model(model, method.name.value, allow_hub, allow_paths)
+    info = _checked_model(model, method.name.value, access)
     target = output.check_target(out, overwrite)
     heldout = [pairs[i] for i in split.heldout]
     options = Options(task=config.task)

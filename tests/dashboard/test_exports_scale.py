@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 
-from embedlab.comparison import compare
+from embedlab.comparison import compare_backends as compare
 from embedlab.dashboard import exports
 from embedlab.pairs import Pair
 from embedlab.sides import SideSpec

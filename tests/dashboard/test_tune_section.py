@@ -184,7 +184,7 @@ def test_a_visitors_own_folder_is_a_model_in_their_session_only(tmp_path):
     with pytest.raises(ModelUnavailableError):
         hosted.check_model(mine)
     theirs = Settings(hosted=True, own_models=(mine,))
-    assert theirs.check_model(mine) == mine and theirs.permissions == (False, True)
+    assert theirs.check_model(mine) == mine and (theirs.access.hub, theirs.access.paths) == (False, True)
     with pytest.raises(ModelUnavailableError):
         theirs.check_model(str(tmp_path))  # any other path is still refused
 

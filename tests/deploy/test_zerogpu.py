@@ -154,7 +154,7 @@ def test_a_failure_in_the_gpu_call_reaches_the_visitor_as_one_line_naming_it(on_
     def broken(*args, **kwargs):
         raise RuntimeError("CUDA error: an illegal memory access was encountered\nCUDA kernel errors might be ...")
 
-    monkeypatch.setattr(zerogpu.get_session("zerogpu-test"), "compare", broken)
+    monkeypatch.setattr(zerogpu.get_session("zerogpu-test"), "run", broken)  # the engine's entry, inside the GPU call
     with pytest.raises(gr.Error) as caught:
         z.api.compare_many_json(PAIRS, [{"name": "st", "model": tiny["st"]}])
     assert caught.value.message == ("the comparison failed on the GPU: RuntimeError: CUDA error: an illegal memory "

@@ -6,7 +6,7 @@ import torch
 
 from embedlab.backends import Item
 from embedlab.cache import EmbeddingCache
-from embedlab.comparison import compare
+from embedlab.comparison import compare_backends as compare
 from embedlab.sides import SideSpec
 from embedlab.embedding import batches, embed
 from embedlab.errors import EmbedLabError, MethodError

@@ -106,3 +106,13 @@ def test_with_many_sides_the_best_must_be_clear_of_every_other():
     assert "the best" not in words
     c = comparison(matrix(40, 0.3), matrix(40, 3.0, seed=1), matrix(40, 0.5, seed=2))
     assert "model-embed (m) tells matching pairs apart the best" in verdict(c)
+
+
+def test_the_sides_are_ranked_once_for_the_verdict_the_table_and_the_page(monkeypatch):
+    import embedlab.comparison as comparison_module
+
+    calls = []
+    monkeypatch.setattr(comparison_module, "rank", lambda ms: calls.append(1) or rank(ms))
+    c = comparison(matrix(12, 3.0), matrix(12, 0.5, seed=1), matrix(12, 1.5, seed=2))
+    verdict(c), table(c), views.metrics_html(c), views.verdict_html(c), c.without_vectors().ranking()
+    assert len(calls) == 1 and c.ranking() == rank({n: s.metrics for n, s in c.sides.items()})
