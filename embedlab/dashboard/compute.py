@@ -24,7 +24,7 @@ from ..registry import ModelRegistry
 from ..session import Session, get_session
 from ..settings import Settings
 from ..sides import SideSpec
-from . import choices, visitors, zerogpu
+from . import choices, visitors, waiting, zerogpu
 from .page_errors import for_api
 from .zerogpu import compare_duration, gpu
 
@@ -42,7 +42,9 @@ def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device:
         if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
             progress((done, total) if total else 0.0, desc=message)
 
-    comparison = get_session(session_name).compare(pairs, progress=report, device=device, sides=specs)
+    session = get_session(session_name)
+    waiting.wait_turn(session.compute_lock, report)
+    comparison = session.compare(pairs, progress=report, device=device, sides=specs)
     return comparison if vectors else comparison.without_vectors()
 
 

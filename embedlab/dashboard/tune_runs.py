@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -22,6 +23,16 @@ from .zerogpu import gpu, tune_duration
 
 SLOT = threading.Lock()  # one fine-tune at a time on this server (a Space)
 BUSY = "another fine-tune is running on this server (one at a time); try again when it has finished"
+RUNNING: dict = {}  # the fine-tune running now, if any: its start (time.monotonic) and its time budget in seconds
+
+
+def training_left() -> float | None:
+    """Seconds left of the running fine-tune's training budget (0 once spent: it is measuring or saving), or
+    None when no fine-tune runs."""
+    run = dict(RUNNING)
+    if not run:
+        return None
+    return max(0.0, run["budget"] - (time.monotonic() - run["started"]))
 
 
 class FileFlag:
@@ -89,12 +100,14 @@ class Training:
         self.thread = threading.Thread(target=self._run, args=args, name="embedlab-training", daemon=True)
 
     def _run(self, *args) -> None:
+        RUNNING.update(started=time.monotonic(), budget=args[4].minutes * 60)  # args[4]: its TuneConfig
         try:
             for event in run_tune(*args):
                 self.events.put(event)
         except BaseException as exc:  # noqa: BLE001 - shown on the page
             self.events.put(("error", exc))
         finally:
+            RUNNING.clear()
             SLOT.release()
 
     def follow(self) -> Iterator[tuple]:
