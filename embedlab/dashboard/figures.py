@@ -216,12 +216,12 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float],
     })
 
 
-def side_heatmaps(comparison: Comparison) -> list[go.Figure]:
-    """One heatmap figure per side, all on one colour scale (`color_range` over every side). With more than
-    two sides they come in leaderboard order, each title led by its place ("#1 ..."), so the best side's
-    map is the first and every map is found by its place."""
+def side_heatmaps(comparison: Comparison, ranked: bool = False) -> list[go.Figure]:
+    """One heatmap figure per side, all on one colour scale (`color_range` over every side), in the sides'
+    order. `ranked` with more than two sides (the results' leaderboard): in leaderboard order, each title
+    led by its place ("#1 ..."), so the best side's map is the first and every map is found by its place."""
     zrange = color_range([r.similarity for r in comparison.sides.values()])
-    if len(comparison.sides) <= 2:
+    if not ranked or len(comparison.sides) <= 2:
         return [side_heatmap(comparison, name, zrange) for name in comparison.sides]
     return [side_heatmap(comparison, name, zrange, f"#{k} ") for k, name in enumerate(comparison.ranking(), 1)]
 

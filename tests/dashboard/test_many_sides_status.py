@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from embedlab.comparison import Comparison
-from embedlab.dashboard import figures, page_assets, tune_runs, views, waiting
+from embedlab.dashboard import figures, page_assets, results, tune_runs, views, waiting
 from embedlab.pairs import Pair
 from tests.support.results import side
 
@@ -40,19 +40,25 @@ def test_more_than_two_sides_give_the_heatmaps_in_leaderboard_order_each_titled_
     comparison = many_sides()
     by_auc = sorted(comparison.sides, key=lambda name: -_auc(comparison.sides[name].similarity))
     assert len({_auc(r.similarity) for r in comparison.sides.values()}) == 4  # no ties: the order is AUC's alone
-    titles = [fig.layout.title.text for fig in figures.side_heatmaps(comparison)]
+    titles = [fig.layout.title.text for fig in figures.side_heatmaps(comparison, ranked=True)]
     assert [t.split(" ", 1)[0] for t in titles] == ["#1", "#2", "#3", "#4"]
     assert [t.split(":")[0] for t in titles] == [f"#{k} {'Base GPT' if name == 'base' else 'Embedding model' if name == 'embed' else name}"
                                                  for k, name in enumerate(by_auc, 1)]
-    narrow = [fig.layout.meta["fit"]["narrow"]["layout"]["title.text"] for fig in figures.side_heatmaps(comparison)]
+    narrow = [fig.layout.meta["fit"]["narrow"]["layout"]["title.text"] for fig in figures.side_heatmaps(comparison, ranked=True)]
     assert [t.split(" ", 1)[0] for t in narrow] == ["#1", "#2", "#3", "#4"]
 
 
-def test_two_sides_keep_their_order_and_plain_titles():
+def test_two_sides_and_unranked_maps_keep_their_order_and_plain_titles():
     comparison = many_sides()
     two = Comparison(comparison.pairs, {name: comparison.sides[name] for name in ("base", "embed")})
-    titles = [fig.layout.title.text for fig in figures.side_heatmaps(two)]
+    titles = [fig.layout.title.text for fig in figures.side_heatmaps(two, ranked=True)]
     assert titles[0].startswith("Base GPT:") and titles[1].startswith("Embedding model:")
+    plain = [fig.layout.title.text.split(":")[0] for fig in figures.side_heatmaps(comparison)]  # the fine-tune's
+    assert plain == ["Base GPT", "Embedding model", "mean", "echo"]
+    points = {name: (np.random.default_rng(0).normal(size=(2 * N, 2)), np.array([0.5, 0.3])) for name in comparison.sides}
+    page = results.page_figures(results.ViewState(comparison, points, np.arange(N), None))  # the results: ranked
+    assert [fig.layout.title.text for fig in page["heatmaps"]] == \
+        [fig.layout.title.text for fig in figures.side_heatmaps(comparison, ranked=True)]
 
 
 def test_only_a_leaderboard_is_marked_for_the_full_width():
