@@ -62,6 +62,7 @@ def test_editing_a_cell_does_what_the_hint_says(browser, app_server):
     page.close()
 
 
+@pytest.mark.timeout(1500)  # the sweep: seven GPT methods on 30 pairs, 8 min on a busy 2-core machine
 def test_a_sweep_fits_its_leaderboard_and_lays_out_its_heatmaps_and_stale_results_are_marked(browser, app_server):
     page = open_dashboard(browser, app_server, viewport={"width": 1440, "height": 900})
     page.get_by_role("button", name=EXAMPLE_30).click()
