@@ -102,7 +102,7 @@ def test_waiting_words_name_what_the_compare_waits_for():
 
 def test_a_compare_waits_its_turn_saying_how_long_the_fine_tune_has_left(monkeypatch):
     monkeypatch.setattr(waiting, "POLL_SECONDS", 0.05)
-    monkeypatch.setattr(tune_runs, "RUNNING", {"started": time.monotonic() - 20.0, "budget": 60.0})
+    monkeypatch.setattr(tune_runs, "RUNNING", {"budget": 60.0, "trained": 15.0, "at": time.monotonic() - 5.0})
     lock, said = threading.Lock(), []
     lock.acquire()
     threading.Timer(0.3, lock.release).start()
@@ -112,7 +112,7 @@ def test_a_compare_waits_its_turn_saying_how_long_the_fine_tune_has_left(monkeyp
     assert len(said) >= 3
     first = said[0]
     left = float(first.split("about ")[1].split(" s")[0])
-    assert 39 <= left <= 40  # 60 s budget, 20 s gone when it started waiting
+    assert 39 <= left <= 40  # 60 s budget, 15 s trained at the last step 5 s ago
     assert all(m.startswith("Waiting for the fine-tune") for m in said)
 
 
@@ -125,7 +125,9 @@ def test_a_free_lock_is_not_waited_for():
 def test_the_running_fine_tune_is_known_only_while_it_runs(monkeypatch):
     monkeypatch.setattr(tune_runs, "RUNNING", {})
     assert tune_runs.training_left() is None
-    tune_runs.RUNNING.update(started=time.monotonic() - 90.0, budget=60.0)
+    tune_runs.RUNNING.update(budget=60.0)  # loading: no step yet
+    assert tune_runs.training_left() == 60.0
+    tune_runs.RUNNING.update(trained=58.0, at=time.monotonic() - 10.0)
     assert tune_runs.training_left() == 0.0
 
 
@@ -135,7 +137,9 @@ def test_a_training_run_is_recorded_with_its_budget_while_it_runs(monkeypatch):
     seen = []
 
     def run_tune(*args):
-        seen.append(tune_runs.training_left())
+        seen.append(tune_runs.training_left())  # loading: the whole budget
+        yield ("step", 1, 2.5, 12.0)
+        seen.append(tune_runs.training_left())  # 12 s trained at that step
         yield ("done", None, None)
 
     monkeypatch.setattr(tune_runs, "run_tune", run_tune)
@@ -144,5 +148,5 @@ def test_a_training_run_is_recorded_with_its_budget_while_it_runs(monkeypatch):
     training = tune_runs.Training("visitor", ("s", [], "m", "out", TuneConfig(minutes=0.5), None, "flag"))
     training.thread.start()
     training.thread.join(10)
-    assert len(seen) == 1 and 29.0 < seen[0] <= 30.0  # the 0.5-minute budget, just started
+    assert seen[0] == 30.0 and 17.0 < seen[1] <= 18.0  # the 0.5-minute budget, then 12 s of it trained
     assert tune_runs.training_left() is None and not tune_runs.SLOT.locked()
