@@ -25,7 +25,7 @@ from ..session import Session, get_session
 from ..request import CompareRequest, build, from_python
 from ..settings import Settings
 from ..sides import SideSpec
-from . import choices, visitors, zerogpu
+from . import choices, visitors, waiting, zerogpu
 from .page_errors import for_api
 from .zerogpu import compare_duration, gpu
 
@@ -43,7 +43,9 @@ def compute(session_name: str, request: CompareRequest, vectors: bool = False, p
         if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
             progress((done, total) if total else 0.0, desc=message)
 
-    comparison = get_session(session_name).run(request, progress=report)
+    session = get_session(session_name)
+    waiting.wait_turn(session.compute_lock, report)
+    comparison = session.run(request, progress=report)
     return comparison if vectors else comparison.without_vectors()
 
 

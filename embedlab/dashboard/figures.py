@@ -56,9 +56,11 @@ def hover_text(text: str, width: int = 40) -> str:
     return "<br>".join(escape(line) for line in lines)
 
 
-def side_title(name: str, side: SideResult) -> str:
+def side_title(name: str, side: SideResult, place: str = "") -> str:
+    """A side's plot title: its place on the leaderboard (`place`, e.g. "#1 ", with more than two sides),
+    its page name, model and reading."""
     trained = f"; dotted: {len(side.seen_in_training)} pairs it trained on" if side.seen_in_training else ""
-    return escape(f"{SIDES.get(name, name)}: {side.model} ({reading(side)}){trained}")
+    return escape(f"{place}{SIDES.get(name, name)}: {side.model} ({reading(side)}){trained}")
 
 
 def color_range(matrices: Sequence) -> tuple[float, float]:
@@ -183,7 +185,7 @@ def _narrow_ticks(n: int, most: int) -> list[int]:
     return list(range(0, n, -(-n // most)))
 
 
-def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float]) -> go.Figure:
+def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float], place: str = "") -> go.Figure:
     """One side's heatmap as a figure of its own (one per plot on the page): its title, its colour bar on
     the shared scale `zrange`, matching cells outlined. Narrower than NARROW_BELOW px, its labels shrink
     to Q1/A1 numbers (the full texts stay on hover) and its title takes two lines."""
@@ -195,11 +197,11 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float])
     height = _height(n, base=360, per_row=18)  # 360 for a few pairs: the verdict and the maps fit 720 px
     fig.update_layout(shapes=match_outlines(n, seen=r.seen_in_training or ()), template=TEMPLATE, height=height,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      title={"text": side_title(name, r), **SIDE_TITLE})
+                      title={"text": side_title(name, r, place), **SIDE_TITLE})
     rows, columns = _narrow_ticks(n, 30), _narrow_ticks(n, 15)
     few = n <= 4
     return with_narrow_variant(fig, {
-        "title.text": f"{escape(SIDES.get(name, name))}<br>{escape(f'{r.model} ({r.method})')}",
+        "title.text": f"{escape(place + SIDES.get(name, name))}<br>{escape(f'{r.model} ({r.method})')}",
         "yaxis.tickvals": rows,
         "yaxis.ticktext": question_labels(pairs, 10) if few else [f"Q{i + 1}" for i in rows],
         "xaxis.tickvals": columns,
@@ -214,10 +216,14 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float])
     })
 
 
-def side_heatmaps(comparison: Comparison) -> list[go.Figure]:
-    """One heatmap figure per side, all on one colour scale (`color_range` over every side)."""
+def side_heatmaps(comparison: Comparison, ranked: bool = False) -> list[go.Figure]:
+    """One heatmap figure per side, all on one colour scale (`color_range` over every side), in the sides'
+    order. `ranked` with more than two sides (the results' leaderboard): in leaderboard order, each title
+    led by its place ("#1 ..."), so the best side's map is the first and every map is found by its place."""
     zrange = color_range([r.similarity for r in comparison.sides.values()])
-    return [side_heatmap(comparison, name, zrange) for name in comparison.sides]
+    if not ranked or len(comparison.sides) <= 2:
+        return [side_heatmap(comparison, name, zrange) for name in comparison.sides]
+    return [side_heatmap(comparison, name, zrange, f"#{k} ") for k, name in enumerate(comparison.ranking(), 1)]
 
 
 def score_distributions(comparison: Comparison) -> go.Figure:

@@ -122,7 +122,8 @@ def _pairs_column() -> dict:
     first_rows = pairs_to_rows(read_pairs(EXAMPLES["original"][1])) if "original" in EXAMPLES else [["", ""]]
     pairs = gr.Dataframe(first_rows, headers=COLUMNS, datatype=["str", "str"], type="array", interactive=True,
                          column_count=2, wrap=True, max_height=420, column_widths=["40%", "60%"],
-                         label="Pairs: click a cell to edit it", elem_id="pairs")
+                         label="Pairs: double-click a cell to edit it (typing adds to its text; Enter keeps it)",
+                         elem_id="pairs")
     with gr.Row():
         add_row = gr.Button("+ Row", size="sm", min_width=60)
         remove_row = gr.Button("- Last row", size="sm", min_width=60)
@@ -150,17 +151,18 @@ def _classic_rows(settings: Settings) -> dict:
 
 
 def _side_row(number: int, every_model: list, settings: Settings) -> SideRow:
-    """Extra row `number` (3 and up: the sides after the classic two), hidden until added."""
+    """Extra row `number` (3 and up: the sides after the classic two), hidden until added; a card (page_assets'
+    CSS) whose fields wrap onto a second line rather than squeeze a name below a readable width."""
     key = f"side-{number}"
     with gr.Row(visible=False, elem_id=key, elem_classes=["extra-side"]) as row:
-        name = gr.Textbox(label=f"Side {number}", placeholder="name", scale=2, min_width=70, elem_id=f"{key}-name")
+        name = gr.Textbox(label=f"Side {number}", placeholder="name", scale=2, min_width=110, elem_id=f"{key}-name")
         model = gr.Dropdown(every_model, value=None, label="Model", allow_custom_value=settings.free_models, scale=4,
-                            min_width=120, elem_id=f"{key}-model")
-        method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=95, elem_id=f"{key}-method")
-        chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=80)
-        layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=60,
+                            min_width=200, elem_id=f"{key}-model")
+        method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=130, elem_id=f"{key}-method")
+        chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100)
+        layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=70,
                           elem_id=f"{key}-layer")  # empty: the last (docs/inside-the-gpt.md)
-        post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=80, elem_id=f"{key}-post")
+        post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=100, elem_id=f"{key}-post")
         remove = gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"{key}-remove")
     return SideRow(name, model, method, chat, layer, post, remove, row)
 

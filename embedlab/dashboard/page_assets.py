@@ -43,6 +43,22 @@ table.metrics .model {font-weight: 600;} table.metrics .method {font-weight: 400
   grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr));}
 .gradio-container .row.side-grid > * {min-width: 0;}
 #results, #results > *, #verdict {min-width: 0; max-width: 100%;}
+/* more than two sides: the leaderboard takes the full width above the distributions, in smaller type,
+   names wrapping between words (a long model id anywhere); the heatmaps become small multiples */
+#scores:has(table.leaderboard) {flex-direction: column;}
+#scores:has(table.leaderboard) > * {width: 100%; min-width: 0 !important;}
+table.leaderboard {font-size: 0.85rem; table-layout: auto;}
+table.leaderboard th, table.leaderboard td {padding: 3px 5px;}
+table.leaderboard thead th {vertical-align: bottom; overflow-wrap: anywhere; min-width: 5.5em;}
+table.leaderboard tbody th[scope=row] {min-width: 7em;}
+#results:has(table.leaderboard) #heatmaps {grid-template-columns: repeat(auto-fill, minmax(min(100%, 330px), 1fr));}
+/* results that no longer match the inputs (edited since, or a Compare failed): marked until the next Compare */
+#results.stale::before {content: "Out of date: the pairs or the sides changed since these results, or the last "
+  "Compare failed. Press Compare to update them."; display: block; padding: 0.5rem 0.8rem; font-weight: 600;
+  border: 1px solid var(--color-accent); border-radius: var(--radius-md); background: var(--background-fill-secondary);}
+#results.stale > * {opacity: 0.55;}
+/* each extra side row is a card: its ✕ inside its border */
+.extra-side {border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); padding: 6px;}
 progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent);}
 @media PHONE_WIDTHS {
   .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}
@@ -132,6 +148,10 @@ FIT_PLOTS = """<script>
 </script>"""
 # On a short wide screen the results come first (CSS above): after a Compare, show them from the top.
 SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrollTo({{top: 0}}); }}"
+# The results are marked out of date (CSS `#results.stale`) when an input changes or a Compare fails, and
+# current again when a Compare succeeds.
+RESULTS_STALE = "() => { document.querySelector('#results')?.classList.add('stale'); }"
+RESULTS_CURRENT = "() => { document.querySelector('#results')?.classList.remove('stale'); }"
 
 
 def tune_intro(hosted: bool) -> str:

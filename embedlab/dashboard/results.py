@@ -95,7 +95,7 @@ def page_figures(state: ViewState) -> dict:
         views = overview.page_views(comparison, len(state.sample))
         return {**views, "caption": heatmap_caption(views["caption"]), "projections": projections}
     zrange = figures.color_range([r.similarity for r in comparison.sides.values()])
-    return {"heatmaps": figures.side_heatmaps(comparison),
+    return {"heatmaps": figures.side_heatmaps(comparison, ranked=True),
             "caption": heatmap_caption(f"{figures.heatmaps_title(zrange)}. Tap or hover a cell for its question "
                                        "and answer."),
             "distributions": figures.score_distributions(comparison), "projections": projections}

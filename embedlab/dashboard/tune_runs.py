@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -22,6 +23,19 @@ from .zerogpu import gpu, tune_duration
 
 SLOT = threading.Lock()  # one fine-tune at a time on this server (a Space)
 BUSY = "another fine-tune is running on this server (one at a time); try again when it has finished"
+# the fine-tune running now, if any: its training budget in seconds and, from its last step, the seconds it
+# had trained then ("trained", the lab's own clock, which leaves out loading) and when (time.monotonic)
+RUNNING: dict = {}
+
+
+def training_left() -> float | None:
+    """Seconds left of the running fine-tune's training budget (all of it before its first step; 0 once spent:
+    it is measuring or saving), or None when no fine-tune runs."""
+    run = dict(RUNNING)
+    if not run:
+        return None
+    trained = run["trained"] + time.monotonic() - run["at"] if "at" in run else 0.0
+    return max(0.0, run["budget"] - trained)
 
 
 class FileFlag:
@@ -88,12 +102,16 @@ class Training:
         self.thread = threading.Thread(target=self._run, args=args, name="embedlab-training", daemon=True)
 
     def _run(self, *args) -> None:
+        RUNNING.update(budget=args[4].minutes * 60)  # args[4]: its TuneConfig
         try:
             for event in run_tune(*args):
+                if event[0] == "step":  # ("step", step, loss, seconds trained)
+                    RUNNING.update(trained=event[3], at=time.monotonic())
                 self.events.put(event)
         except BaseException as exc:  # noqa: BLE001 - shown on the page
             self.events.put(("error", exc))
         finally:
+            RUNNING.clear()
             SLOT.release()
 
     def follow(self) -> Iterator[tuple]:

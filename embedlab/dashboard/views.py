@@ -80,7 +80,8 @@ def metrics_html(comparison: Comparison) -> str:
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
         f"<td>{r.seconds:.2f} ({r.cached}/{r.cached + r.computed} cached)</td>" for r in sides.values()) + "</tr>")
-    return (f"<div class='table-box'><table class='metrics'><thead><tr><th>metric</th>{head}</tr></thead>"
+    kind = "metrics leaderboard" if len(ranking) > 2 else "metrics"  # the page gives a leaderboard the full width
+    return (f"<div class='table-box'><table class='{kind}'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             + (f"<p class='note ranking-rule'>Ranked by {_e(RANK_WORDS)}.</p>" if len(ranking) > 2 else "")
             + f"<p class='note'>{_e(interval_note(u))} ▲ clearly better than every other side: the 95% interval of "

@@ -21,7 +21,7 @@ from .ask_section import AskSection
 from .compute import PageSession
 from .form_events import FormEvents
 from .layout import Layout
-from .page_assets import EXAMPLES, SHOW_RESULTS
+from .page_assets import EXAMPLES, RESULTS_CURRENT, RESULTS_STALE, SHOW_RESULTS
 from .page_events import PageEvents
 from .tune_events import TuneEvents
 from .zerogpu import CONCURRENCY_ID
@@ -92,11 +92,22 @@ def wire_results(layout: Layout, handlers: Handlers) -> None:
     # the intervals after the heatmaps, on the CPU and outside the models' queue (interval_steps.py)
     compared.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
                      api_name=False, concurrency_limit=None, show_progress="hidden")
+    wire_staleness(layout, compared)
     layout.zoom.click(page.zoom, [layout.state, layout.zoom_start, layout.zoom_size],
                       [layout.heatmap_caption, *layout.heatmaps], api_name="zoom", **AT_ONCE)
     layout.export.click(page.export, layout.state, layout.downloads, api_name="export_figures")
     gr.on([layout.ask.click, layout.question.submit], handlers.ask.ask, [layout.state, layout.question],
           layout.answers, api_name="ask", concurrency_id=CONCURRENCY_ID)
+
+
+def wire_staleness(layout: Layout, compared) -> None:
+    """The results are out of date once the pairs or any side's field change, or when a Compare fails;
+    current again when a Compare succeeds (all in the browser: the class `stale` on #results)."""
+    inputs = [layout.pairs, layout.task, layout.chat_template, layout.max_length, layout.device, layout.extra_count,
+              *(c for row in layout.classic.values() for c in (row.model, row.method)), *layout.side_fields()]
+    gr.on([c.change for c in inputs], None, None, None, js=RESULTS_STALE, api_name=False, queue=False)
+    compared.success(None, js=RESULTS_CURRENT, api_name=False, queue=False)
+    compared.failure(None, js=RESULTS_STALE, api_name=False, queue=False)
 
 
 def wire_tune(demo: gr.Blocks, layout: Layout, tune: TuneEvents) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.apphelpers import INTERVALS_IN, ARTIFACTS, ROOT, launch_chromium, open_dashboard
+from tests.support.apphelpers import INTERVALS_IN, ARTIFACTS, ROOT, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -42,15 +42,6 @@ MEASURE = """() => {
     distributions: one('#distributions'), projections: all('#projections .side-plot'),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser(app_server):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, width: int, height: int, touch: bool = False):
