@@ -201,7 +201,7 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float],
     rows, columns = _narrow_ticks(n, 30), _narrow_ticks(n, 15)
     few = n <= 4
     return with_narrow_variant(fig, {
-        "title.text": f"{escape(place + SIDES.get(name, name))}<br>{escape(f'{r.model} ({r.method})')}",
+        "title.text": f"{escape(place + SIDES.get(name, name))}<br>{escape(f'{r.model} ({reading(r)})')}",
         "yaxis.tickvals": rows,
         "yaxis.ticktext": question_labels(pairs, 10) if few else [f"Q{i + 1}" for i in rows],
         "xaxis.tickvals": columns,
