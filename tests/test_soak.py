@@ -58,6 +58,7 @@ def test_each_failed_check_is_named():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # about 8 minutes at a load average of 13 on 2 cores; over 10 at 22
 def test_a_small_soak_holds(app_server):
     requests = soak.workload(small=True)
     soak.fill_expected(requests)
