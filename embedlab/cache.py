@@ -5,8 +5,11 @@ says what that is). Vectors are stored as float32 with a CRC so a torn or corrup
 each beside its `Origin` (the model's name, the key's parts, the role and text) so `cache_check.py` can
 recompute it. The store carries a schema version: a store of another version is emptied on opening, so
 no row written before a change to the keys or to loading is ever served. If the folder cannot be written,
-the cache keeps working in memory and says so once in `disk_error`. What to compute and how is the
-caller's business.
+the cache keeps working in memory and says so once in `disk_error`. A row deleted from the store (by
+`cache verify` or `cache clear`, in this process or another) is never served again from any process's
+memory tier: a delete bumps a counter in the store, and each read first checks it (SQLite's cheap
+`data_version` says when another connection has written at all) and empties its memory tier when it
+moved. What to compute and how is the caller's business.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ SCHEMA = (
         nbytes INTEGER NOT NULL, used REAL NOT NULL, recipe INTEGER, role TEXT, text TEXT)""",
     "CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used)",
     "CREATE INDEX IF NOT EXISTS vectors_recipe ON vectors(recipe)",
+    # bumped by every `delete` that removed rows, so each process's memory tier can tell (see `_sync`)
+    "CREATE TABLE IF NOT EXISTS deletions (generation INTEGER NOT NULL)",
+    "INSERT INTO deletions SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM deletions)",
 )
 OPEN_SECONDS = 30  # how long opening waits for other processes that hold the store
 
@@ -134,6 +140,7 @@ class EmbeddingCache:
         self._memory_used = 0
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._seen = (None, None)  # the store's (data_version, deletions) when the memory tier last matched it
         self.disk_error: str | None = None
         self.path: Path | None = None
         if use_disk:
@@ -146,6 +153,7 @@ class EmbeddingCache:
             db = sqlite3.connect(self.path, timeout=OPEN_SECONDS, check_same_thread=False, isolation_level=None)
             _retry_while_locked(lambda: _prepare(db), OPEN_SECONDS)
             self._db = db
+            self._sync()  # what the store holds now is what the (empty) memory tier matches
         except (OSError, sqlite3.Error, StoreVersionError) as exc:
             self._disable(f"cannot use the disk cache at {folder}: {exc}; caching in memory only")
 
@@ -166,10 +174,28 @@ class EmbeddingCache:
             _, old = self._memory.popitem(last=False)
             self._memory_used -= old.nbytes
 
+    def _sync(self) -> None:
+        """Empty the memory tier if rows were deleted from the store since it last matched (another
+        process's `delete`; ours forget their keys themselves). Called holding the lock."""
+        try:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version == self._seen[0]:
+                return  # nobody else has written to the store since: one pragma, no table read
+            generation = self._db.execute("SELECT generation FROM deletions").fetchone()[0]
+        except sqlite3.Error as exc:
+            self._disable(f"the disk cache failed ({exc}); caching in memory only")
+            return
+        if generation != self._seen[1]:
+            self._memory.clear()
+            self._memory_used = 0
+        self._seen = (version, generation)
+
     # public ----------------------------------------------------------------------------------------
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock:
+            if self._db is not None:
+                self._sync()
             for key in keys:
                 if key in self._memory:
                     self._memory.move_to_end(key)
@@ -272,12 +298,18 @@ class EmbeddingCache:
                     self._memory_used -= vector.nbytes
             if self._db is None or not keys:
                 return 0
-            before = self._db.total_changes
             self._db.execute("BEGIN IMMEDIATE")
+            self._sync()  # inside the transaction: no other delete can slip between this and ours
+            if self._db is None:
+                return 0  # the store failed; `disk_error` says so
+            before = self._db.total_changes
             self._db.executemany("DELETE FROM vectors WHERE key = ?", [(k,) for k in keys])
             deleted = self._db.total_changes - before
             self._db.execute("DELETE FROM recipes WHERE id NOT IN (SELECT DISTINCT recipe FROM vectors "
                              "WHERE recipe IS NOT NULL)")
+            if deleted:
+                self._db.execute("UPDATE deletions SET generation = generation + 1")
+                self._seen = (self._seen[0], self._seen[1] + 1)  # our own: this memory tier already forgot them
             self._db.execute("COMMIT")
             return deleted
 

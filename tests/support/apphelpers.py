@@ -4,48 +4,16 @@ in it, ready to use."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from tests.support.processes import answers, free_port, stop  # one copy of the start-up probes
+from tests.support.appserver import running_app  # noqa: F401 - one copy, shared with the benchmarks
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-START_SECONDS = 180
 READY_MS = 120_000  # the first page after a start fills its method lists after the transformers import
-
-
-@contextlib.contextmanager
-def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS, extra_env: dict | None = None,
-                python: str | Path = sys.executable):
-    """Yield the URL of `python app.py` (this interpreter's, or `python`) running with its caches in
-    `cache_dir`, logging to `work_dir`."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "EMBEDLAB_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "HF_HOME": str(work_dir / "hf-home"), "GRADIO_ANALYTICS_ENABLED": "False",
-           "GRADIO_TEMP_DIR": str(work_dir / "gradio"), "TOKENIZERS_PARALLELISM": "false", **(extra_env or {})}
-    log_path = work_dir / "app.log"
-    url = f"http://127.0.0.1:{port}/"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(python), "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
-            while not answers(url + "config"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"app.py did not start (exit {proc.poll()}):\n{tail}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            stop(proc, 20)
 
 
 def launch_chromium(playwright):
