@@ -19,6 +19,7 @@ from embedlab.dashboard.choices import CHAT_TEMPLATE, available_devices, model_c
 from embedlab.dashboard.figures import PROJECTION_TITLE
 from embedlab.dashboard.handlers import SIDE_SLOTS, Dashboard
 from embedlab.dashboard.overview import ZOOM_MAX
+from embedlab.dashboard.share_section import ShareSection  # share links
 from embedlab.dashboard.sides_form import EXTRA_ROWS, ROW_FIELDS
 from embedlab.dashboard.tune_section import DEFAULT_SECONDS, TuneSection
 from embedlab.dashboard.tables import COLUMNS, pairs_to_rows, with_row_added, without_last_row
@@ -156,6 +157,7 @@ SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrol
 dashboard = Dashboard()
 agent = AgentApi(dashboard)
 asking = AskSection(dashboard)
+sharing = ShareSection(dashboard)  # share links
 settings = dashboard.settings
 tune = TuneSection(dashboard)
 TUNE_INTRO = ("## Fine-tune\nTrain the base GPT contrastively on most of the pairs in the table, then see the "
@@ -255,6 +257,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
         with gr.Row():
             downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
             export = gr.Button("Export figures as images", size="sm", scale=0)
+        sharing.build()  # share links: the Share button and the link
     with gr.Column(elem_id="finetune"):
         gr.Markdown(TUNE_INTRO)
         with gr.Row():
@@ -314,13 +317,15 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     for i in range(EXTRA_ROWS):
         side_model, side_method = extra_models[i], side_fields[width * i + at("method")]
         side_model.input(dashboard.methods, side_model, side_method, api_name=False, concurrency_limit=None)
+    compare_outputs = [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, forest, *projections, downloads,
+                       results, zoom_row]
     run.click(dashboard.compare,
               [pairs, models["base"][0], models["base"][1], models["embed"][0], models["embed"][1], task,
                chat_template, max_length, device, shown, *side_fields],
-              [state, verdict, metrics, heatmap_caption, *heatmaps, distributions, forest, *projections, downloads, results,
-               zoom_row],
+              compare_outputs,
               api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=verdict
               ).success(None, js=SHOW_RESULTS, api_name=False, queue=False)
+    sharing.wire(demo, state, compare_outputs, pairs, [models["base"], models["embed"]], form)  # share links
     zoom.click(dashboard.zoom, [state, zoom_start, zoom_size], [heatmap_caption, *heatmaps], api_name="zoom",
                concurrency_limit=None)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")

@@ -59,14 +59,16 @@ def upload_folder() -> Path:
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
 
 
-def _flag(value: str | None) -> bool | None:
+def env_flag(name: str) -> bool | None:
+    """Environment variable `name` as 1/0 (also true/false, yes/no, on/off); None where it is unset or blank."""
+    value = os.environ.get(name)
     if value is None or value.strip() == "":
         return None
     if value.strip().lower() in ("1", "true", "yes", "on"):
         return True
     if value.strip().lower() in ("0", "false", "no", "off"):
         return False
-    raise EmbedLabError(f"EMBEDLAB_HOSTED={value!r}: use 1 or 0")
+    raise EmbedLabError(f"{name}={value!r}: use 1 or 0")
 
 
 def env_number(name: str, default, kind=int):
@@ -112,7 +114,7 @@ class Settings:
     @classmethod
     def from_env(cls, dashboard: bool = False) -> "Settings":
         """The settings in the environment; `dashboard` for the web page (hosted by default on Spaces)."""
-        hosted = _flag(os.environ.get("EMBEDLAB_HOSTED"))
+        hosted = env_flag("EMBEDLAB_HOSTED")
         if hosted is None:
             hosted = dashboard and bool(os.environ.get("SPACE_ID"))
         extra = tuple(m.strip() for m in os.environ.get("EMBEDLAB_ALLOWED_MODELS", "").split(",") if m.strip())

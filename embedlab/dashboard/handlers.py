@@ -137,6 +137,20 @@ def page_figures(state: dict) -> dict:
             "forest": figures.interval_forest(comparison)}
 
 
+def result_outputs(comparison: Comparison) -> tuple:
+    """A Compare's outputs for `comparison` (carrying its vectors), in app.py's order: the new state, the
+    verdict, the metrics table, the heatmaps' caption, SIDE_SLOTS heatmap plot updates, the score
+    distributions, the AUC forest plot, SIDE_SLOTS PCA plot updates, the result files, the results column
+    made visible, and the zoom row (shown for a large set)."""
+    state = view_state(comparison)
+    shown = state["comparison"]  # one object, so its bootstrap runs once for the words, figures and files
+    figs = page_figures(state)
+    files = exports.write_results(shown, exports.new_folder())
+    return (state, views.verdict_html(shown), views.metrics_html(shown), figs["caption"],
+            *slots(figs["heatmaps"]), figs["distributions"], figs["forest"], *slots(figs["projections"]),
+            [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=overview.is_large(comparison)))
+
+
 def dashboard_session() -> Session:
     """The web page's own session: its settings read with the dashboard's rule (hosted on Spaces). On
     ZeroGPU its models are placed on `zerogpu.PLACEMENT` whole (no `device_map`), in bf16 (an RTX Pro 6000;
@@ -262,9 +276,7 @@ class Dashboard:
         """Run every side on the table's pairs: the two classic rows and the `shown` extra rows (`extra`:
         each row's sides_form.ROW_FIELDS values). `progress` sits among the positional parameters because
         Gradio only tracks a Progress it finds there (it inserts the tracker at that place in the inputs).
-        Returns, in app.py's order of outputs: the new state, the verdict, the metrics table, the heatmaps'
-        caption, SIDE_SLOTS heatmap plot updates (one shown per side), the score distributions, the AUC forest
-        plot, SIDE_SLOTS PCA plot updates, the result files, and the results column made visible."""
+        Returns `result_outputs` (app.py's order of outputs)."""
         try:
             pairs = tables.rows_to_pairs(rows)
             self.settings.check_pairs(pairs)
@@ -280,13 +292,7 @@ class Dashboard:
                                  None if device == "auto" else device, vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
             raise _ui_error(exc) from None
-        state = view_state(comparison)
-        shown = state["comparison"]  # one object, so its bootstrap runs once for the words, figures and files
-        figs = page_figures(state)
-        files = exports.write_results(shown, exports.new_folder())
-        return (state, views.verdict_html(shown), views.metrics_html(shown), figs["caption"],
-                *slots(figs["heatmaps"]), figs["distributions"], figs["forest"], *slots(figs["projections"]),
-                [str(f) for f in files], gr.Column(visible=True), gr.Row(visible=overview.is_large(comparison)))
+        return result_outputs(comparison)  # share link: also what an opened link shows (share_section.py)
 
     @staticmethod
     def zoom(state: dict | None, start: float | None, size: float | None) -> tuple:
