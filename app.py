@@ -329,7 +329,7 @@ with gr.Blocks(title="EmbedLab: are GPT models good embedders?", delete_cache=(3
     zoom.click(dashboard.zoom, [state, zoom_start, zoom_size], [heatmap_caption, *heatmaps], api_name="zoom",
                concurrency_limit=None)
     export.click(dashboard.export_figures, state, downloads, api_name="export_figures")
-    gr.on([ask.click, question.submit], asking.ask, [state, question], answers, api_name="ask",
+    gr.on([ask.click, question.submit], asking.ask, [state, question], asking.outputs(answers, projections), api_name="ask",
           concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(dashboard.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)

@@ -61,6 +61,7 @@ def test_a_shared_link_reopens_the_same_comparison_after_a_restart(session_cache
             page.click("#share")
             page.wait_for_function("document.querySelector('#share-link textarea, #share-link input').value.includes('?share=')")
             link = page.evaluate("document.querySelector('#share-link textarea, #share-link input').value")
+            page.locator("#share-row").screenshot(path=str(ARTIFACTS / "browser-share-link.png"))
             page.context.close()
         assert link.startswith(url + "?share=")
         assert len(list((tmp_path / "shares").glob("*.json"))) == 1

@@ -31,11 +31,15 @@ def specs_from_api(sides: list[dict] | str | None, default: bool = False) -> lis
 
 
 @gpu(compare_duration, "the question")  # the comparison (cached, or not yet) and one text per side
-def compute_answers(session_name: str, pairs: list[dict], specs: list[SideSpec], question: str) -> dict:
-    """Compare `specs` on `pairs` (from the cache where it holds them) and ask the comparison `question`."""
+def compute_answers(session_name: str, pairs: list[dict], specs: list[SideSpec], question: str,
+                    vectors: bool = False) -> dict:
+    """Compare `specs` on `pairs` (from the cache where it holds them) and ask the comparison `question`;
+    with `vectors`, also each side's question vector ("query_vectors", for the page's PCA maps)."""
     try:
         session = get_session(session_name)
-        return ask(session.compare(pairs, sides=specs), question, session).to_json()
+        asked = ask(session.compare(pairs, sides=specs), question, session)
+        extra = {"query_vectors": {name: side.query_vector for name, side in asked.sides.items()}} if vectors else {}
+        return {**asked.to_json(), **extra}
     except EmbedLabError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
 

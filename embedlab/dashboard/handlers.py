@@ -28,7 +28,7 @@ from ..pairs import read_pairs
 from ..registry import ModelRegistry
 from ..session import Session, get_session
 from ..settings import Settings
-from . import agent_api, choices, exports, figures, overview, sides_form, tables, views, visitors, zerogpu
+from . import agent_api, choices, exports, figures, overview, pca, sides_form, tables, views, visitors, zerogpu
 from .gpu_errors import words
 from .zerogpu import compare_duration, gpu
 
@@ -64,17 +64,20 @@ def compute(session_name: str, pairs: list[dict], specs: list[SideSpec], device:
 
 def view_state(comparison: Comparison) -> dict:
     """What a visitor's page keeps of a comparison: the result without its vectors, and each side's
-    2-D PCA points and variance shares, computed once from the vectors the comparison carries (for a
-    large set, of a sample of pairs, `overview.pca_sample`, whose pair numbers are kept). A large set
-    also keeps each side's vectors, for the exact zoom."""
+    2-D PCA points and variance shares (and the PCA itself, which places an asked question), computed
+    once from the vectors the comparison carries (for a large set, of a sample of pairs,
+    `overview.pca_sample`, whose pair numbers are kept). A large set also keeps each side's vectors, for
+    the exact zoom."""
     n = len(comparison.pairs)
     large = overview.is_large(comparison)
     sample = overview.pca_sample(n) if large else np.arange(n)
     rows = np.concatenate([sample, n + sample])
-    projections = {name: figures.pca_2d(side.vectors[rows]) for name, side in comparison.sides.items()}
+    bases = {name: pca.fit(side.vectors[rows]) for name, side in comparison.sides.items()}
+    projections = {name: (bases[name].project(side.vectors[rows]), bases[name].explained)
+                   for name, side in comparison.sides.items()}
     vectors = {name: side.vectors for name, side in comparison.sides.items()} if large else None
     return {"comparison": comparison.without_vectors(), "projections": projections, "sample": sample,
-            "vectors": vectors}
+            "vectors": vectors, "pca": bases}
 
 
 SIDE_SLOTS = 8  # heatmap and PCA plots on the page: one per side, the rest hidden (app.py lays them out)
