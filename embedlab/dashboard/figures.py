@@ -7,7 +7,7 @@ one figure per side for the page (`side_heatmaps`, `side_projections`; each carr
 a phone-sized box, `with_narrow_variant`), and one figure with every side in it for the exported images
 (`heatmaps`, `projection`), whose layout does not depend on anyone's screen. Texts from the pairs reach
 Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains markup shows as text.
-`pca_2d` is the projection itself (`pca.py`), kept apart from the figure that draws its points.
+The PCA itself is `pca.py`, kept apart from the figure that draws its points.
 `interval_forest` draws each side's AUC with its bootstrap interval (a forest plot).
 `loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
 """
@@ -26,7 +26,6 @@ from ..comparison import Comparison, SideResult
 from ..metrics import split_scores
 from ..presets import SIDES
 from ..report import reading
-from . import pca
 
 COLORSCALE = "Viridis"
 MATCH_COLOR = "#e4572e"  # outline of matching cells; questions and answers in the PCA map
@@ -268,13 +267,6 @@ def loss_curve(losses: Sequence[float], title: str = "Training loss (InfoNCE) pe
     fig.update_layout(template=TEMPLATE, height=300, title={"text": escape(title), **SIDE_TITLE},
                       xaxis_title="step", yaxis_title="loss", margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
-
-
-def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Rows projected on their first two principal components, and the share of variance of each (see
-    `pca.fit`; with `unit`, rows are scaled to length 1 first, so distances follow cosine similarity)."""
-    basis = pca.fit(vectors, unit)
-    return basis.project(vectors), basis.explained
 
 
 def projection_title(name: str, side: SideResult, explained) -> str:

@@ -20,7 +20,6 @@ import html
 
 import gradio as gr
 
-from ..backends.vectors import METHOD as VECTORS_METHOD
 from ..errors import EmbedLabError, ShareError
 from ..shares import ShareLimits, ShareStore, record
 from ..sides import SideSpec
@@ -70,10 +69,7 @@ class ShareSection:
                 if visitors.session_for(self.dashboard.session_name, [spec.model]) != self.dashboard.session_name:
                     raise ShareError(f"side {spec.name!r} is your own fine-tuned model, which is removed when this "
                                      "page closes; a link cannot hold it")
-                if comparison.sides[spec.name].method == VECTORS_METHOD:
-                    raise ShareError(f"side {spec.name!r} is a file of precomputed vectors, which a link cannot "
-                                     "hold; remove that side to share the rest")
-            sid = self.store.put(record(list(comparison.pairs), specs))
+            sid = self.store.put(record(list(comparison.pairs), specs))  # refuses vectors
         except EmbedLabError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return f"?{QUERY}={sid}"
