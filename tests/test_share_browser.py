@@ -80,6 +80,8 @@ def test_a_shared_link_reopens_the_same_comparison_after_a_restart(session_cache
             mcp_off = mcp_status(url2)
         browser.close()
 
+    for log in ("first", "second"):  # no event failed on either page (a plain page load opens no link)
+        assert "Traceback" not in (tmp_path / log / "app.log").read_text(errors="replace")
     assert before["sides"] == [["smollm2-135m-instruct", "mean"], ["all-minilm-l6-v2", "native"]]
     assert after == before
     base, embed = (matrix(z) for z in before["heatmaps"])

@@ -54,11 +54,32 @@ def test_share_refuses_an_empty_page_and_vectors(tmp_path):
 
 
 def test_opening_needs_a_good_known_allowed_link(tmp_path):
-    assert section(tmp_path).open(opening(None)) == {} and section(tmp_path).open(opening("")) == {}
+    sec = section(tmp_path)
+    sec.opened, sec.results = "opened", ["state"]
+    for nothing in (None, ""):
+        assert sec.read(opening(nothing)) == {"opened": gr.skip()}  # no link: the page as it was
+    assert sec.run(None) == {"state": gr.skip()}  # no link opened: nothing runs
     with pytest.raises(gr.Error, match="is not a share link id"):
-        section(tmp_path).open(opening("../../etc"))
+        sec.read(opening("../../etc"))
     with pytest.raises(gr.Error, match="unknown or has expired"):
-        section(tmp_path).open(opening("0" * 20))
+        section(tmp_path).read(opening("0" * 20))
     query = section(tmp_path).share(state(mine=(str(tmp_path), "mean", Options())))  # a local run shares a folder
     with pytest.raises(gr.Error, match="this deployment only offers these models"):
-        section(tmp_path, hosted=True).open(opening(query.split("=", 1)[1]))
+        section(tmp_path, hosted=True).read(opening(query.split("=", 1)[1]))
+
+
+def test_reading_a_link_fills_the_table_and_the_sides(tmp_path):
+    sec = section(tmp_path)
+    sec.dashboard._form = lambda shown, rows: (shown, rows)  # the extra rows' outputs, as given
+    sec.opened, sec.pairs, sec.classic, sec.form = "opened", "pairs", [("bm", "bmethod"), ("em", "emethod")], ["n", "rows"]
+    query = sec.share(state(base=("smollm2-135m-instruct", "mean", Options()), embed=("all-minilm-l6-v2", "native", Options()),
+                            third=("all-minilm-l6-v2", "mean", Options(chat_template=False, layer=2, post="whiten"))))
+    shown = sec.read(opening(query.split("=", 1)[1]))
+    assert shown["pairs"] == [[p.question, p.answer] for p in PAIRS]
+    assert [shown[key]["value"] for key in ("bm", "bmethod", "em", "emethod")] == [
+        "smollm2-135m-instruct", "mean", "all-minilm-l6-v2", "native"]
+    assert shown["n"] == 1 and shown["rows"] == [{"name": "third", "model": "all-minilm-l6-v2", "method": "mean",
+                                                  "chat_template": "off", "layer": 2, "post": "whiten"}]
+    pairs, specs = shown["opened"]
+    assert tuple(pairs) == PAIRS and [(s.name, s.options.post) for s in specs] == [("base", "none"), ("embed", "none"),
+                                                                               ("third", "whiten")]

@@ -43,6 +43,7 @@ class ShareSection:
 
     def build(self) -> None:
         """The Share button and the link box (call it inside the results column)."""
+        self.opened = gr.State(None)  # an opened link's (pairs, sides), checked; its change runs the comparison
         with gr.Row(elem_id="share-row"):
             self.button = gr.Button("Share", size="sm", scale=0, min_width=80, elem_id="share")
             self.link = gr.Textbox(label="Link to this comparison", interactive=False, buttons=["copy"], scale=4,
@@ -51,12 +52,15 @@ class ShareSection:
     def wire(self, demo, state, results: list, pairs, classic: list, form: list) -> None:
         """Share from `state`; on page load, open `?share=`: `results` are the Compare's outputs (in
         `result_outputs`'s order), `classic` the base and embed (model, method) dropdowns, `form` the extra
-        rows' outputs in `Dashboard._form`'s order."""
+        rows' outputs in `Dashboard._form`'s order. A page without `?share=` runs nothing more (and waits
+        behind no other visitor's comparison): only an opened link's State change joins the models' queue."""
         self.results, self.pairs, self.classic, self.form = results, pairs, classic, form
         self.button.click(self.share, state, self.link, api_name=False, concurrency_limit=None
                           ).then(None, self.link, self.link, js=LINK_JS, api_name=False, queue=False)
-        demo.load(self.open, None, [*results, pairs, *[c for row in classic for c in row], *form], api_name=False,
-                  concurrency_id=CONCURRENCY_ID, show_progress_on=results[1])
+        demo.load(self.read, None, [self.opened, pairs, *[c for row in classic for c in row], *form], api_name=False,
+                  concurrency_limit=None, show_progress="hidden")
+        self.opened.change(self.run, self.opened, results, api_name=False, concurrency_id=CONCURRENCY_ID,
+                           show_progress_on=results[1])
 
     def share(self, state: dict | None) -> str:
         """The query that opens the visitor's comparison again (`?share=<id>`)."""
@@ -74,26 +78,34 @@ class ShareSection:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return f"?{QUERY}={sid}"
 
-    def open(self, request: gr.Request, progress=gr.Progress()) -> dict:
-        """Nothing where the page has no `?share=`; else the table, the sides and the comparison's results."""
+    def read(self, request: gr.Request) -> dict:
+        """Nothing where the page has no `?share=`; else the link's pairs and sides, checked with this
+        server's settings, into the table and the sides form (and into `opened`, which runs them)."""
         sid = (request.query_params.get(QUERY) if request is not None else None) or ""
         if not sid.strip():
-            return {}
+            return {self.opened: gr.skip()}  # (an empty dict would read as one value)
         try:
             pairs, specs = self.store.open(sid, self.dashboard.settings)
+        except EmbedLabError as exc:
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        shown = {self.opened: (pairs, specs), self.pairs: tables.pairs_to_rows(pairs)}
+        for (model, method), spec in zip(self.classic, specs):
+            shown[model], shown[method] = gr.update(value=spec.model), gr.update(value=spec.method)
+        rows = [{"name": s.name, "model": s.model, "method": s.method, "chat_template": chat_word(s.options.chat_template),
+                 "layer": s.options.layer, "post": s.options.post} for s in specs[len(self.classic):]]
+        shown.update(zip(self.form, self.dashboard._form(len(rows), rows)))
+        return shown
+
+    def run(self, opened: tuple | None, progress=gr.Progress()) -> dict:
+        """The opened link's comparison (from the cache where it holds the vectors), as a Compare shows it."""
+        if not opened:
+            return {self.results[0]: gr.skip()}
+        pairs, specs = opened
+        try:
             self.dashboard.place(specs)
             comparison = compute(self.dashboard.session_name, [p.as_dict() for p in pairs], specs, None,
                                  vectors=True, progress=progress)
         except (EmbedLabError, gr.Error) as exc:
             words = exc.message if isinstance(exc, gr.Error) else str(exc)
             raise gr.Error(html.escape(words, quote=False), print_exception=False) from None
-        shown = dict(zip(self.results, result_outputs(comparison)))
-        shown[self.pairs] = tables.pairs_to_rows(pairs)
-        for (model, method), spec in zip(self.classic, specs):
-            shown[model] = gr.update(value=spec.model)
-            shown[method] = gr.update(value=comparison.sides[spec.name].method)
-        rows = [{"name": s.name, "model": s.model, "method": comparison.sides[s.name].method,
-                 "chat_template": chat_word(s.options.chat_template), "layer": s.options.layer, "post": s.options.post}
-                for s in specs[len(self.classic):]]
-        shown.update(zip(self.form, self.dashboard._form(len(rows), rows)))
-        return shown
+        return dict(zip(self.results, result_outputs(comparison)))
