@@ -39,3 +39,7 @@ class VectorsError(EmbedLabError):
 
 class PostError(EmbedLabError):
     """A post-processing option that cannot apply: an unknown kind, or a number of directions out of range."""
+
+
+class ShareError(EmbedLabError):
+    """A share link that is unknown, expired, malformed, over a limit, or names what this deployment refuses."""

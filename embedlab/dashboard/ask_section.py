@@ -1,9 +1,11 @@
-"""The page's question box: a visitor's own question asked of the comparison on the page.
+"""The page's Ask box: a new question asked of the comparison on the visitor's page.
 
 `ask` rebuilds the page's sides from the visitor's state (each side's model, method and resolved
 options, so the table's vectors come back from the cache rather than the model) and asks them through
 `compute.compute_answers`, the same path as the `ask_json` endpoint; `answers_html` is the pure view.
-What it leaves out: the question's point on the PCA maps.
+The question also appears on each side's PCA map as a star, placed by the map's own PCA (`pca.py`,
+kept in the visitor's state), so its position is comparable with the table's questions and answers.
+Sides that cannot embed a question (precomputed vectors) keep their map as it was.
 """
 
 from __future__ import annotations
@@ -11,14 +13,39 @@ from __future__ import annotations
 import html
 
 import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
 
 from ..ask import check_question
 from ..backends.vectors import METHOD as VECTORS_METHOD
 from ..errors import EmbedLabError
 from ..sides import SideSpec
+from . import figures
 from .compute import PageSession, compute_answers
 from .page_errors import on_page
-from .results import ViewState
+from .results import ViewState, slots
+
+QUESTION_MARK = {"symbol": "star", "size": 18, "color": "#111111", "line": {"color": "#ffffff", "width": 1}}
+
+
+def question_trace(point: np.ndarray, question: str) -> go.Scatter:
+    """The asked question as one marked point on a PCA map."""
+    return go.Scatter(x=[float(point[0])], y=[float(point[1])], mode="markers", name="your question",
+                      marker=QUESTION_MARK, hovertext=[f"<b>Your question</b> {figures.hover_text(question)}"],
+                      hovertemplate="%{hovertext}<extra></extra>")
+
+
+def maps_with_question(state: ViewState, query_vectors: dict[str, np.ndarray], question: str) -> list[go.Figure]:
+    """Each side's PCA map (as the page draws it) with the question's point where that side embedded it."""
+    points, explained = state.points()
+    shown = state.sampled_comparison()
+    maps = []
+    for name in state.comparison.sides:
+        fig = figures.side_projection(shown, name, points[name], explained[name])
+        if name in query_vectors:
+            fig.add_trace(question_trace(state.pca[name].project(query_vectors[name])[0], question))
+        maps.append(fig)
+    return maps
 
 
 def answers_html(asked: dict, labels: dict[str, str]) -> str:
@@ -40,12 +67,15 @@ def answers_html(asked: dict, labels: dict[str, str]) -> str:
 
 
 class AskSection:
-    def __init__(self, session: PageSession):
-        self.session = session
+    """The Ask box's event, for the page laid out with `answers` and the PCA `maps` (SIDE_SLOTS plots)."""
+
+    def __init__(self, session: PageSession, answers=None, maps: list | None = None):
+        self.session, self.answers, self.maps = session, answers, list(maps or [])
 
     @on_page
-    def ask(self, state: ViewState | None, question: str) -> str:
-        """The answers to `question` from the comparison on the visitor's page, as HTML."""
+    def ask(self, state: ViewState | None, question: str) -> dict:
+        """The answers to `question` from the comparison on the visitor's page, as HTML, and each side's
+        PCA map with the question on it."""
         if not state:
             raise gr.Error("compare first: there is nothing to ask yet", print_exception=False)
         comparison = state.comparison
@@ -57,6 +87,9 @@ class AskSection:
         if not specs:
             raise EmbedLabError("every side is precomputed vectors, which cannot embed a new question")
         session = self.session.session_for([spec.model for spec in specs])
-        asked = compute_answers(session, self.session.request(comparison.pairs, specs, session), question)
+        asked = compute_answers(session, self.session.request(comparison.pairs, specs, session), question,
+                                vectors=True)
         labels = {name: f"{side.model} ({side.method})" for name, side in comparison.sides.items()}
-        return answers_html({**asked, "skipped": {**asked["skipped"], **skipped}}, labels)
+        maps = maps_with_question(state, asked.pop("query_vectors"), question)
+        return {self.answers: answers_html({**asked, "skipped": {**asked["skipped"], **skipped}}, labels),
+                **dict(zip(self.maps, slots(maps)))}

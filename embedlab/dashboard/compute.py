@@ -51,10 +51,13 @@ def compute(session_name: str, request: CompareRequest, vectors: bool = False, p
 
 @gpu(compare_duration, "the question")  # the comparison (cached, or not yet) and one text per side
 @for_api
-def compute_answers(session_name: str, request: CompareRequest, question: str) -> dict:
-    """Run `request` (from the cache where it holds its vectors) and ask the comparison `question`."""
+def compute_answers(session_name: str, request: CompareRequest, question: str, vectors: bool = False) -> dict:
+    """Run `request` (from the cache where it holds its vectors) and ask the comparison `question`; with
+    `vectors`, also each side's question vector ("query_vectors", for the page's PCA maps)."""
     session = get_session(session_name)
-    return ask(session.run(request), question, session).to_json()
+    asked = ask(session.run(request), question, session)
+    extra = {"query_vectors": {name: side.query_vector for name, side in asked.sides.items()}} if vectors else {}
+    return {**asked.to_json(), **extra}
 
 
 def dashboard_session() -> Session:

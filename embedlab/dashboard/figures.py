@@ -7,10 +7,7 @@ one figure per side for the page (`side_heatmaps`, `side_projections`; each carr
 a phone-sized box, `with_narrow_variant`), and one figure with every side in it for the exported images
 (`heatmaps`, `projection`), whose layout does not depend on anyone's screen. Texts from the pairs reach
 Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains markup shows as text.
-`pca_2d` is the projection itself, kept apart from the figure that draws its points: the SVD of the
-centred rows, taken through their n x n Gram matrix (whose eigenvectors and eigenvalues are the SVD's
-U and S squared), since a few hundred rows of 49152 numbers make LAPACK's SVD slow on two cores; where
-rows outnumber the numbers in each (a large set's sample of short vectors), through the covariance.
+The PCA itself is `pca.py`, kept apart from the figure that draws its points.
 `interval_forest` draws each side's AUC with its bootstrap interval (a forest plot).
 `loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
 """
@@ -29,6 +26,7 @@ from ..comparison import Comparison, SideResult
 from ..metrics import split_scores
 from ..presets import SIDES
 from ..report import reading
+
 COLORSCALE = "Viridis"
 MATCH_COLOR = "#e4572e"  # outline of matching cells; questions and answers in the PCA map
 QUESTION_COLOR, ANSWER_COLOR = "#3366cc", "#e4572e"
@@ -288,32 +286,6 @@ def loss_curve(losses: Sequence[float], title: str = "Training loss (InfoNCE) pe
     fig.update_layout(template=TEMPLATE, height=300, title={"text": escape(title), **SIDE_TITLE},
                       xaxis_title="step", yaxis_title="loss", margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
-
-
-def pca_2d(vectors, unit: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Rows projected on their first two principal components, and the share of variance of each.
-
-    With `unit`, rows are scaled to length 1 first, so distances follow cosine similarity. Signs are
-    fixed (each component's largest loading is positive) so the same vectors always give the same map.
-    """
-    x = np.asarray(vectors, dtype=np.float64)
-    if unit:
-        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    centred = x - x.mean(axis=0)
-    # the smaller of the two matrices with the same non-zero eigenvalues: n x n when rows are few and
-    # vectors long (49152 numbers for logits), d x d for a large set's sample of short vectors
-    wide = len(x) <= x.shape[1]
-    values, vectors = np.linalg.eigh(centred @ centred.T if wide else centred.T @ centred)
-    order = np.argsort(values)[::-1]
-    values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
-    k = int(min(2, np.sum(values > 1e-12 * max(values[0] if len(values) else 0.0, 1e-300))))
-    points, explained = np.zeros((len(x), 2)), np.zeros(2)
-    if k:  # the principal directions, one column each, then each one's largest loading made positive
-        loadings = centred.T @ vectors[:, :k] / np.sqrt(values[:k]) if wide else vectors[:, :k]
-        loadings = loadings * np.sign(loadings[np.abs(loadings).argmax(axis=0), np.arange(k)])
-        points[:, :k] = centred @ loadings
-        explained[:k] = values[:k] / values.sum()
-    return points, explained
 
 
 def projection_title(name: str, side: SideResult, explained) -> str:

@@ -111,6 +111,9 @@ class Layout:
     projections: list  # SIDE_SLOTS plots
     downloads: gr.File
     export: gr.Button
+    share: gr.Button
+    share_link: gr.Textbox
+    opened: gr.State  # an opened share link's checked (pairs, sides); its change runs them (share_section.py)
     tune: TuneLayout
 
     def side_fields(self) -> list:
@@ -223,10 +226,14 @@ def _results() -> dict:
         with gr.Row():
             downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
             export = gr.Button("Export figures as images", size="sm", scale=0, elem_id="export")
+        with gr.Row(elem_id="share-row"):  # share links (share_section.py)
+            share = gr.Button("Share", size="sm", scale=0, min_width=80, elem_id="share")
+            share_link = gr.Textbox(label="Link to this comparison", interactive=False, buttons=["copy"], scale=4,
+                                    placeholder="press Share", elem_id="share-link")
     return dict(results=results, heatmap_caption=heatmap_caption, heatmaps=heatmaps, zoom_row=zoom_row,
                 zoom_start=zoom_start, zoom_size=zoom_size, zoom=zoom, metrics=metrics, distributions=distributions,
                 forest=forest, question=question, ask=ask, answers=answers, projections=projections,
-                downloads=downloads, export=export)
+                downloads=downloads, export=export, share=share, share_link=share_link)
 
 
 def _finetune(settings: Settings) -> TuneLayout:
@@ -269,4 +276,5 @@ def build_layout(settings: Settings) -> Layout:
             models = _models_column(settings)
     verdict = gr.HTML(WAITING, elem_id="verdict")
     results = _results()
-    return Layout(state=state, **inputs, **models, verdict=verdict, **results, tune=_finetune(settings))
+    return Layout(state=state, **inputs, **models, verdict=verdict, **results, opened=gr.State(None),
+                  tune=_finetune(settings))

@@ -6,6 +6,7 @@ file, add a row, the page's Compare) would be tools too. `keep_tools` leaves onl
 for callers, TOOLS, which run the same handlers as the page, so the deployment's limits and allowed
 models apply to an agent exactly as to a visitor. The tool descriptions are those endpoints' docstrings;
 a tool's result is its endpoint's value as JSON text (Gradio would print a dict as a Python literal).
+EMBEDLAB_MCP=0 turns the MCP server off (a deployment that wants the page and its API only).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from __future__ import annotations
 import importlib.util
 import json
 
+from .. import env
+
 TOOLS = ("compare_json", "compare_many_json", "tune_json", "ask_json", "models", "status")
 
 
 def available() -> bool:
-    """Whether the `mcp` package is installed (without it the app serves no MCP tools, and says why in its log)."""
-    return importlib.util.find_spec("mcp") is not None
+    """Whether to serve MCP: not where EMBEDLAB_MCP=0, else where the `mcp` package is installed (without it
+    the app serves no MCP tools, and says why in its log)."""
+    return env.flag("EMBEDLAB_MCP") is not False and importlib.util.find_spec("mcp") is not None
 
 
 def keep_tools(demo) -> list[str]:

@@ -16,7 +16,7 @@ import gradio as gr
 import numpy as np
 
 from ..comparison import Comparison
-from . import figures, overview
+from . import figures, overview, pca
 
 SIDE_SLOTS = 8  # heatmap and PCA plots on the page: one per side, the rest hidden (layout.py lays them out)
 
@@ -30,6 +30,7 @@ class ViewState:
     projections: dict
     sample: np.ndarray
     vectors: dict | None
+    pca: dict  # each side's `pca.Pca`, which places a new point (an asked question) on its map
 
     @classmethod
     def of(cls, comparison: Comparison) -> "ViewState":
@@ -38,9 +39,11 @@ class ViewState:
         large = overview.is_large(comparison)
         sample = overview.pca_sample(n) if large else np.arange(n)
         rows = np.concatenate([sample, n + sample])
-        projections = {name: figures.pca_2d(side.vectors[rows]) for name, side in comparison.sides.items()}
+        bases = {name: pca.fit(side.vectors[rows]) for name, side in comparison.sides.items()}
+        projections = {name: (bases[name].project(side.vectors[rows]), bases[name].explained)
+                       for name, side in comparison.sides.items()}
         vectors = {name: side.vectors for name, side in comparison.sides.items()} if large else None
-        return cls(comparison.without_vectors(), projections, sample, vectors)
+        return cls(comparison.without_vectors(), projections, sample, vectors, bases)
 
     @property
     def large(self) -> bool:

@@ -23,6 +23,7 @@ from .form_events import FormEvents
 from .layout import Layout
 from .page_assets import EXAMPLES, RESULTS_CURRENT, RESULTS_STALE, SHOW_RESULTS
 from .page_events import PageEvents
+from .share_section import LINK_JS, ShareEvents
 from .tune_events import TuneEvents
 from .zerogpu import CONCURRENCY_ID
 
@@ -37,16 +38,24 @@ class Handlers:
     ask: AskSection
     api: Api
     tune: TuneEvents
+    share: ShareEvents
 
     @classmethod
     def build(cls, layout: Layout, session: PageSession) -> "Handlers":
-        return cls(session, PageEvents(layout, session), FormEvents(layout, session), AskSection(session),
-                   Api(session), TuneEvents(layout, session))
+        page, form = PageEvents(layout, session), FormEvents(layout, session)
+        return cls(session, page, form, AskSection(session, layout.answers, layout.projections), Api(session),
+                   TuneEvents(layout, session), ShareEvents(layout, session, page, form))
 
 
 def _rows_outputs(layout: Layout) -> list:
     """What the extra-row events change: the count, every row's fields and every row."""
     return [layout.extra_count, *layout.side_fields(), *(row.row for row in layout.side_rows)]
+
+
+def _result_outputs(layout: Layout) -> list:
+    """What a Compare (or an opened share link) shows, besides the state: `PageEvents.result_outputs`."""
+    return [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
+            layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
 
 
 def wire_table(layout: Layout, form: FormEvents) -> None:
@@ -81,8 +90,7 @@ def wire_models(demo: gr.Blocks, layout: Layout, form: FormEvents) -> None:
 
 def wire_results(layout: Layout, handlers: Handlers) -> None:
     page, classic = handlers.page, layout.classic
-    results = [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
-               layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
+    results = _result_outputs(layout)
     compared = layout.compare.click(
         page.compare, [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
                        classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
@@ -97,7 +105,7 @@ def wire_results(layout: Layout, handlers: Handlers) -> None:
                       [layout.heatmap_caption, *layout.heatmaps], api_name="zoom", **AT_ONCE)
     layout.export.click(page.export, layout.state, layout.downloads, api_name="export_figures")
     gr.on([layout.ask.click, layout.question.submit], handlers.ask.ask, [layout.state, layout.question],
-          layout.answers, api_name="ask", concurrency_id=CONCURRENCY_ID)
+          [layout.answers, *layout.projections], api_name="ask", concurrency_id=CONCURRENCY_ID)
 
 
 def wire_staleness(layout: Layout, compared) -> None:
@@ -133,10 +141,28 @@ def wire_api(handlers: Handlers) -> None:
     gr.api(handlers.tune.tune_json, api_name="tune_json", **AT_ONCE)
 
 
+def wire_share(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
+    """Share gives a link; a page opened with `?share=` fills the table and the sides on load (not queued),
+    and only an opened link's State change joins the models' queue to run them, then draws the intervals.
+    A page without a link runs nothing more and waits behind no other visitor."""
+    share, page = handlers.share, handlers.page
+    layout.share.click(share.share, layout.state, layout.share_link, api_name=False, **AT_ONCE
+                       ).then(None, layout.share_link, layout.share_link, js=LINK_JS, api_name=False, queue=False)
+    rows = [c for row in layout.classic.values() for c in (row.model, row.method)]
+    demo.load(share.read, None, [layout.opened, layout.pairs, *rows, *_rows_outputs(layout)], api_name=False,
+              show_progress="hidden", **AT_ONCE)
+    results = _result_outputs(layout)
+    ran = layout.opened.change(share.run, layout.opened, [layout.state, *results], api_name=False,
+                               concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
+    ran.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
+                api_name=False, show_progress="hidden", **AT_ONCE)
+
+
 def wire(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
     """Every event of the page, inside `demo` (the Blocks `layout` was built in)."""
     wire_table(layout, handlers.form)
     wire_models(demo, layout, handlers.form)
     wire_results(layout, handlers)
     wire_tune(demo, layout, handlers.tune)
+    wire_share(demo, layout, handlers)
     wire_api(handlers)

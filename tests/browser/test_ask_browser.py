@@ -1,7 +1,7 @@
 """The page's question box in headless Chromium on the 30-pair example: a table question typed and sent
 with Enter shows each side's top 5 answers and the intended rank, the same numbers as the `ask_json`
 endpoint (itself checked against the question and answers embedded alone in test_mcp.py), and fits a
-390 px phone. Screenshots go to test-artifacts/."""
+390 px phone; each side's PCA map gains the question's star (its place is checked in test_query_map.py). Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def test_the_question_box_shows_each_sides_answers(app_server):
             title: side.querySelector('h4').textContent,
             rows: [...side.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(td => td.textContent))}))""")
         page.locator("#answers").screenshot(path=str(ARTIFACTS / "browser-ask.png"))
+        page.wait_for_function("[0, 1].every(i => document.querySelector(`#projection-${i} .js-plotly-plot`)"
+                               "?.data?.at(-1)?.name === 'your question')", timeout=COMPARE_MS)
+        page.locator("#projections").screenshot(path=str(ARTIFACTS / "browser-ask-maps.png"))
         page.set_viewport_size({"width": 390, "height": 844})
         page.locator("#ask-row").scroll_into_view_if_needed()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

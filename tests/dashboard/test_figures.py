@@ -137,8 +137,16 @@ def test_distributions_hold_matching_and_non_matching_scores(result):
         assert set(trace.x) == {f"{side}: {figures.escape(result.sides[side].model)}"}
 
 
+def pca_2d(rows, unit: bool = True):
+    """The maps' PCA as the page uses it: the rows' own points and each direction's share of variance."""
+    from embedlab.dashboard import pca
+
+    basis = pca.fit(rows, unit)
+    return basis.project(rows), basis.explained
+
+
 def test_pca_recovers_points_on_a_line():
-    points, explained = figures.pca_2d([[0, 0], [1, 0], [2, 0], [3, 0]], unit=False)
+    points, explained = pca_2d([[0, 0], [1, 0], [2, 0], [3, 0]], unit=False)
     np.testing.assert_allclose(points[:, 0], [-1.5, -0.5, 0.5, 1.5], atol=1e-12)
     np.testing.assert_allclose(points[:, 1], 0, atol=1e-12)
     np.testing.assert_allclose(explained, [1.0, 0.0], atol=1e-12)
@@ -148,13 +156,13 @@ def test_pca_matches_the_covariance_eigenvectors():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 5)) * np.array([5.0, 2.0, 0.5, 0.1, 0.1])
     x = x @ np.linalg.qr(rng.normal(size=(5, 5)))[0]  # rotate, so the components are not the axes
-    points, explained = figures.pca_2d(x, unit=False)
+    points, explained = pca_2d(x, unit=False)
     centred = x - x.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(centred.T, bias=True))
     top = vectors[:, ::-1][:, :2]
     np.testing.assert_allclose(np.abs(points), np.abs(centred @ top), atol=1e-9)
     np.testing.assert_allclose(explained, values[::-1][:2] / values.sum(), atol=1e-9)
-    again, _ = figures.pca_2d(x[::-1], unit=False)  # signs are fixed: row order does not flip the map
+    again, _ = pca_2d(x[::-1], unit=False)  # signs are fixed: row order does not flip the map
     np.testing.assert_allclose(again[::-1], points, atol=1e-9)
 
 
@@ -162,7 +170,7 @@ def test_pca_of_few_long_vectors_matches_the_covariance_eigenvectors_too():
     """Fewer rows than numbers in each (the page's usual case): the same map, signs fixed the same way."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(8, 30)) * np.linspace(3.0, 0.1, 30)
-    points, explained = figures.pca_2d(x, unit=False)
+    points, explained = pca_2d(x, unit=False)
     centred = x - x.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(centred.T, bias=True))
     top = vectors[:, ::-1][:, :2]
@@ -172,13 +180,13 @@ def test_pca_of_few_long_vectors_matches_the_covariance_eigenvectors_too():
 
 
 def test_pca_on_unit_vectors_ignores_length():
-    a, _ = figures.pca_2d([[1, 0, 0], [0, 2, 0], [0, 0, 3]])
-    b, _ = figures.pca_2d([[5, 0, 0], [0, 1, 0], [0, 0, 1]])
+    a, _ = pca_2d([[1, 0, 0], [0, 2, 0], [0, 0, 3]])
+    b, _ = pca_2d([[5, 0, 0], [0, 1, 0], [0, 0, 1]])
     np.testing.assert_allclose(a, b, atol=1e-12)
 
 
 def test_pca_of_fewer_rows_than_components_pads_with_zeros():
-    points, explained = figures.pca_2d([[1.0, 2.0, 3.0]])
+    points, explained = pca_2d([[1.0, 2.0, 3.0]])
     assert points.shape == (1, 2) and np.all(points == 0) and np.all(explained == 0)
 
 

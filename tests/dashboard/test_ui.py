@@ -251,14 +251,14 @@ def test_a_second_compare_comes_from_the_cache(dashboard, compared):
 
 @pytest.mark.slow
 def test_projection_is_the_pca_of_the_vectors(dashboard, compared):
-    from embedlab.dashboard import figures
+    from embedlab.dashboard import pca
 
     state = compared[1][dashboard.page.layout.state]
     session = get_session("tests")
     pairs = state.comparison.pairs
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     vectors = session.embed(OFFLINE[1], texts, "native").vectors  # passages only: native has no roles
-    points, _ = figures.pca_2d(vectors)
+    points = pca.fit(vectors).project(vectors)
     np.testing.assert_allclose(state.projections["embed"][0], points, atol=1e-5)
 
 
