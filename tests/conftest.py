@@ -95,6 +95,20 @@ def app_server(session_cache_dir, tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="module")
+def browser(app_server):
+    """The browser tests' shared Chromium: one headless browser per test module, on the module's running app
+    (`app_server`), with test-artifacts/ ready for its screenshots."""
+    from tests.support.apphelpers import ARTIFACTS, launch_chromium
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()
+
+
 # CPU only, unless marked cuda ----------------------------------------------------------------------------
 _real_cuda: bool | None = None
 

@@ -56,7 +56,7 @@ def test_two_sides_and_unranked_maps_keep_their_order_and_plain_titles():
     plain = [fig.layout.title.text.split(":")[0] for fig in figures.side_heatmaps(comparison)]  # the fine-tune's
     assert plain == ["Base GPT", "Embedding model", "mean", "echo"]
     points = {name: (np.random.default_rng(0).normal(size=(2 * N, 2)), np.array([0.5, 0.3])) for name in comparison.sides}
-    page = results.page_figures(results.ViewState(comparison, points, np.arange(N), None))  # the results: ranked
+    page = results.page_figures(results.ViewState(comparison, points, np.arange(N), None, {}))  # the results: ranked
     assert [fig.layout.title.text for fig in page["heatmaps"]] == \
         [fig.layout.title.text for fig in figures.side_heatmaps(comparison, ranked=True)]
 
