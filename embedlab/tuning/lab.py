@@ -112,6 +112,45 @@ def _checked_model(model: str, method: str, access: Access | None):
     return info
 
 
+def _baselines(backend, info, heldout: list[Pair], train: list[Pair], method: str, options: Options,
+               cache: EmbeddingCache | None, cancel, say) -> tuple:
+    """The base model before tuning on the held-out pairs (named as a tuned model is, where it is one), and its
+    held-out vectors whitened with a fit on the training texts only (the label-free baseline)."""
+    say(f"measuring {info.name} ({method}) on {len(heldout)} held-out pairs")
+    before = compare_side(backend, heldout, method, options, cache)
+    earlier = tuned_model(info.source.location) if info.source.kind == "folder" else None
+    if earlier is not None:  # tuning a tuned model: its name, not its folder's path
+        before = dataclasses.replace(before, model=earlier.name)
+    _check(cancel)
+    say(f"whitening {info.name}'s held-out vectors with a fit on the {len(train)} training pairs' texts")
+    return before, whitened(backend, train, before, options, cache)
+
+
+def _measured_from_disk(folder, device: str, heldout: list[Pair], method: str, options: Options):
+    """The tuned model as saved in `folder`, loaded from disk and measured on the held-out pairs."""
+    from ..loading import load
+
+    backend = load(str(folder), device=device, allow_paths=True)
+    try:
+        return compare_side(backend, heldout, method, options)
+    finally:
+        backend.close()
+
+
+def _record(info, backend, method: str, options: Options, split, pairs, config: TuneConfig, what, trained,
+            sides: dict) -> dict:
+    """What `embedlab-tune.json` keeps of a run: the base model, the method, the split and the training pairs'
+    texts (what a comparison marks as seen), the settings, the loss, and each held-out side's metrics."""
+    return {"base": {"model": info.name, "fingerprint": backend.fingerprint, "source": info.source.kind},
+            "method": method, "options": options.as_dict(), "split": split.as_dict(),
+            "train_pairs": training_texts(pairs, split.train),
+            "hyperparameters": config.as_dict(), "trained": what,
+            "loss": [round(x, 6) for x in trained.losses], "steps": trained.steps,
+            "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
+            "device": backend.device, **{name: side.metrics.as_dict() for name, side in sides.items()},
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
 def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig | None = None, *,
          device: str | None = None, progress: StepProgress | None = None, cancel: threading.Event | None = None,
          message: Message | None = None, cache: EmbeddingCache | None = None, overwrite: bool = False,
@@ -137,14 +176,8 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         output.check_space(target, sum(p.numel() * p.element_size() for p in backend.model.parameters()))
         what = _what_trained(config, int(getattr(backend.model.config, "num_hidden_layers", 0) or 0))
         _check(cancel)
-        say(f"measuring {info.name} ({method.name.value}) on {len(heldout)} held-out pairs")
-        before = compare_side(backend, heldout, method.name.value, options, cache)
-        earlier = tuned_model(info.source.location) if info.source.kind == "folder" else None
-        if earlier is not None:  # tuning a tuned model: its name, not its folder's path
-            before = dataclasses.replace(before, model=earlier.name)
-        _check(cancel)
-        say(f"whitening {info.name}'s held-out vectors with a fit on the {len(split.train)} training pairs' texts")
-        white = whitened(backend, [pairs[i] for i in split.train], before, options, cache)
+        before, white = _baselines(backend, info, heldout, [pairs[i] for i in split.train], method.name.value, options,
+                                   cache, cancel, say)
         say(f"training on {len(split.train)} pairs on {backend.device} (at most {config.minutes:g} min"
             + (f" or {config.steps} steps)" if config.steps else ")"))
         torch.manual_seed(config.seed)
@@ -164,22 +197,11 @@ def tune(pairs: Sequence[Pair] | Any, model: str, out: str, config: TuneConfig |
         finally:
             del trainable, tuned
             backend.close()  # the tuned folder is measured as saved, from disk
-        after_backend = load(str(scratch), device=backend.device, allow_paths=True)
-        try:
-            _check(cancel)
-            say(f"measuring the tuned model on the {len(heldout)} held-out pairs")
-            after = compare_side(after_backend, heldout, method.name.value, options)
-        finally:
-            after_backend.close()
-        record = {"base": {"model": info.name, "fingerprint": backend.fingerprint, "source": info.source.kind},
-                  "method": method.name.value, "options": options.as_dict(), "split": split.as_dict(),
-                  "train_pairs": training_texts(pairs, split.train),  # what a comparison marks as seen
-                  "hyperparameters": config.as_dict(), "trained": what,
-                  "loss": [round(x, 6) for x in trained.losses], "steps": trained.steps,
-                  "seconds": round(trained.seconds, 3), "prepare_seconds": round(trained.prepare_seconds, 3),
-                  "device": backend.device, "before": before.metrics.as_dict(), "after": after.metrics.as_dict(),
-                  "whitened": white.metrics.as_dict(),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        _check(cancel)
+        say(f"measuring the tuned model on the {len(heldout)} held-out pairs")
+        after = _measured_from_disk(scratch, backend.device, heldout, method.name.value, options)
+        record = _record(info, backend, method.name.value, options, split, pairs, config, what, trained,
+                         {"before": before, "after": after, "whitened": white})
         after = dataclasses.replace(after, model=tuned_name(record))  # its name, not the folder's path
         output.write_info(scratch, record)
         _check(cancel)
