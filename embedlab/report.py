@@ -7,11 +7,11 @@ the interval of the difference excludes 0); this module only puts it into words,
 
 from __future__ import annotations
 
-import math
 
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN
 from .analysis.intervals import Difference, Uncertainty, decide
 from .comparison import Comparison, SideResult
+from .numbers import number, span  # noqa: F401 - number: the reports' one way of writing a figure
 from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
 from .presets import PRESETS
 from .tuned import scored_on
@@ -20,14 +20,10 @@ GEOMETRY_NOTE = (f"top share: {GEOMETRY_EXPLAIN['top_share']}.\neffective rank: 
                  "Mean non-matching: near 1 means every vector points one way.")
 
 
-def number(value: float, digits: int = 2) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
-
-
 def bracket(u: Uncertainty, side: str, metric: str, digits: int = 3) -> str:
     """`[0.871, 0.948]`: a side's 95% interval on a metric; empty where it has none."""
     interval = u.interval(side, metric)
-    return "" if interval is None else f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+    return "" if interval is None else span(*interval, digits)
 
 
 def with_interval(u: Uncertainty, side: str, metric: str, value: float, digits: int = 3) -> str:
@@ -46,7 +42,7 @@ def interval_note(u: Uncertainty) -> str:
 
 def difference_words(d: Difference, digits: int = 3) -> str:
     """`difference 0.123 [0.045, 0.201], p = 0.002`."""
-    return f"difference {d.value:.{digits}f} [{d.low:.{digits}f}, {d.high:.{digits}f}], p = {d.p:.3f}"
+    return f"difference {number(d.value, digits)} {span(d.low, d.high, digits)}, p = {d.p:.3f}"
 
 
 def more_pairs(d: Difference, n: int) -> str:
@@ -99,7 +95,7 @@ def _gap(comparison: Comparison) -> str:
         return ""
     g, e = gpts[0], embedders[0]
     d = comparison.uncertainty.difference(e, g, "auc")
-    behind = f"{d.value:.3f} [{d.low:.3f}, {d.high:.3f}]" if d else number(sides[e].metrics.auc - sides[g].metrics.auc, 3)
+    behind = f"{number(d.value, 3)} {span(d.low, d.high)}" if d else number(sides[e].metrics.auc - sides[g].metrics.auc, 3)
     return (f" The best training-free GPT method, {_name(sides[g])}, is {behind} AUC and "
             f"{number(sides[e].metrics.margin - sides[g].metrics.margin, 3)} margin behind the best embedding "
             f"model, {_name(sides[e])}.")

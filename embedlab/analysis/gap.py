@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..metrics import METRIC_NAMES
+from ..numbers import number, span
 from .intervals import Difference, Uncertainty
 
 
@@ -81,7 +82,7 @@ def gap_words(g: Gap, labels: dict[str, str], pairs: int, noun: str = "pairs") -
     if g.difference is None:
         return f"No gap to share out between {a} and {b}: there is no interval on these {pairs} {noun}."
     d = g.difference
-    size = f"{d.value:.3f} [{d.low:.3f}, {d.high:.3f}]"
+    size = f"{number(d.value, 3)} {span(d.low, d.high)}"
     if not g.clear:
         return _capital(f"{b} is not clearly ahead of {a} on these {pairs} {noun} (AUC difference {size}), so there "
                         "is no gap to share out.")

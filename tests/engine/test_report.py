@@ -116,3 +116,10 @@ def test_the_sides_are_ranked_once_for_the_verdict_the_table_and_the_page(monkey
     c = comparison(matrix(12, 3.0), matrix(12, 0.5, seed=1), matrix(12, 1.5, seed=2))
     verdict(c), table(c), views.metrics_html(c), views.verdict_html(c), c.without_vectors().ranking()
     assert len(calls) == 1 and c.ranking() == rank({n: s.metrics for n, s in c.sides.items()})
+
+
+def test_a_small_negative_that_rounds_to_zero_is_written_without_its_sign():
+    from embedlab.numbers import number, span
+
+    assert number(-0.0004, 3) == "0.000" and number(-0.0006, 3) == "-0.001" and number(float("nan")) == "n/a"
+    assert span(-0.0001, 0.0114) == "[0.000, 0.011]"
