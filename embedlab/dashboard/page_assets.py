@@ -71,6 +71,9 @@ progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent
 @media SHORT_SCREENS {
   #inputs {order: 1;}  /* the verdict and the results first, the pairs and models under them */
   #finetune {order: 2;}  /* then the Fine-tune section, still last */
+  /* the verdict in plain words, its figures and the run line in smaller type: both heatmaps on the first screen */
+  .verdict-line {font-size: 1.05rem;}
+  .verdict-detail, #verdict .run-line {font-size: 0.8rem; line-height: 1.3;}
 }
 """.replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
 # A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
