@@ -53,8 +53,10 @@ def test_editing_a_cell_does_what_the_hint_says(browser, app_server):
     page.keyboard.type(" In San Francisco?")
     page.keyboard.press("Enter")
     page.locator(CELL).get_by_text("Where is the headquarter of OpenAI? In San Francisco?").wait_for()
-    page.locator(CELL).dblclick()  # replacing the whole text: select it all first
-    page.keyboard.press("Control+A")
+    page.locator(CELL).dblclick()  # replacing the whole text: select it all in the cell's editor first
+    editor = page.locator(f"{CELL} textarea, {CELL} input").first
+    editor.wait_for()
+    editor.press("Control+A")  # on the editor itself, once it is there (a key sent sooner goes nowhere)
     page.keyboard.type("Who founded OpenAI?")
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => document.querySelector('{CELL}').innerText.split('\\n')[0] === 'Who founded OpenAI?'")
