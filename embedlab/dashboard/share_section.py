@@ -21,7 +21,7 @@ import gradio as gr
 from ..errors import ShareError
 from ..shares import ShareLimits, ShareStore, record
 from ..sides import SideSpec
-from . import tables
+from . import choices, tables
 from .compute import PageSession, compute
 from .form_events import FormEvents
 from .layout import Layout
@@ -68,9 +68,16 @@ class ShareEvents:
         if not sid.strip():
             return {layout.opened: gr.skip()}  # (an empty dict would read as one value)
         pairs, specs = self.store.open(sid, self.session.settings)
-        shown = {layout.opened: (pairs, specs), layout.pairs: tables.pairs_to_rows(pairs)}
+        return {layout.opened: (pairs, specs), layout.pairs: tables.pairs_to_rows(pairs), **self.sides_shown(specs)}
+
+    def sides_shown(self, specs: list[SideSpec]) -> dict:
+        """The sides form showing `specs`: the classic rows' models and methods (each method list that
+        model's), then the extra rows."""
+        layout, shown = self.layout, {}
         for row, spec in zip(layout.classic.values(), specs):
-            shown[row.model], shown[row.method] = gr.update(value=spec.model), gr.update(value=spec.method)
+            offered = choices.method_choices(*self.session.owner(spec.model))[0]
+            shown[row.model], shown[row.method] = gr.update(value=spec.model), gr.update(choices=offered,
+                                                                                      value=spec.method)
         rows = [{"name": s.name, "model": s.model, "method": s.method, "chat_template": chat_word(s.options.chat_template),
                  "layer": s.options.layer, "post": s.options.post} for s in specs[len(layout.classic):]]
         return shown | self.form.rows_shown(rows)
@@ -84,4 +91,6 @@ class ShareEvents:
         comparison = compute(self.session.session_name, self.session.request(pairs, specs), vectors=True,
                              progress=progress)
         state = ViewState.of(comparison)
-        return {self.layout.state: state, **self.page.result_outputs(state)}
+        # the sides form again, as the result ran: the page's own method lists, filled when it opened, may
+        # have put each model's default method back after `read` set the link's
+        return {self.layout.state: state, **self.page.result_outputs(state), **self.sides_shown(specs)}

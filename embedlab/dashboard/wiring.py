@@ -148,12 +148,11 @@ def wire_share(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
     share, page = handlers.share, handlers.page
     layout.share.click(share.share, layout.state, layout.share_link, api_name=False, **AT_ONCE
                        ).then(None, layout.share_link, layout.share_link, js=LINK_JS, api_name=False, queue=False)
-    rows = [c for row in layout.classic.values() for c in (row.model, row.method)]
-    demo.load(share.read, None, [layout.opened, layout.pairs, *rows, *_rows_outputs(layout)], api_name=False,
-              show_progress="hidden", **AT_ONCE)
-    results = _result_outputs(layout)
-    ran = layout.opened.change(share.run, layout.opened, [layout.state, *results], api_name=False,
-                               concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
+    sides = [c for row in layout.classic.values() for c in (row.model, row.method)] + _rows_outputs(layout)
+    demo.load(share.read, None, [layout.opened, layout.pairs, *sides], api_name=False, show_progress="hidden",
+              **AT_ONCE)
+    ran = layout.opened.change(share.run, layout.opened, [layout.state, *_result_outputs(layout), *sides],
+                               api_name=False, concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
     ran.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
                 api_name=False, show_progress="hidden", **AT_ONCE)
 
