@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     from .gpu import where
     from tests.support.hubcache import preload
     from tests.support.processes import answers, free_port, stop
-    from tests.support.zerogpu_api import DeviceAPI
+    from tests.support.zerogpu_api import DeviceAPI, space_env
 
     target = where(args.dry_run, "benchmarks.zerogpu_calls")
     if target is None:
