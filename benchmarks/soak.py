@@ -6,7 +6,7 @@
 `python app.py` is started on 127.0.0.1 on the offline models (its caches in a fresh folder), warmed up
 (its own start-up load, then every distinct request once), then N `gradio_client` clients call it at
 once for D minutes, each picking at random: a 2-side `compare_json`, a sweep through `compare_many_json`,
-`status`, or a bad request from the catalogue (tests/catalogue.py: the error it must give); and, one at
+`status`, or a bad request from the catalogue (tests/support/catalogue.py: the error it must give); and, one at
 a time by design (the server runs one fine-tune at a time), a short `tune_json` now and then.
 
 Every answer is judged: a result's cosine matrices against a local run of the same request in this

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 from embedlab.pairs import read_pairs  # noqa: E402
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         records, info = measure(args.url)
     else:
-        from apphelpers import running_app
+        from tests.support.apphelpers import running_app
 
         with tempfile.TemporaryDirectory() as tmp:
             with running_app(Path(tmp) / "cache", Path(tmp)) as url:

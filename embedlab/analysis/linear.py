@@ -16,7 +16,7 @@ beats) + R_i + C_i (for each non-matching cell of its question's row, and of its
 many matching scores beat it), ties counting half, over n x n(n-1); a resample's count total is always n,
 so the parts common to every pair (from the denominators) cancel, and the gradient is centred to sum to 0.
 What is left out is of order 1/n of the spread: at 2,000 pairs the intervals differ from the exact
-bootstrap's in the third decimal (`tests/test_intervals_large.py`).
+bootstrap's in the third decimal (`tests/engine/test_intervals_large.py`).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ WRITER = """
         return db
 
     sqlite3.connect = connect
-    from tests.test_faults import texts
+    from tests.engine.test_faults import texts
     from embedlab.cache import EmbeddingCache
     from embedlab.embedding import embed
     from embedlab.loading import load
