@@ -118,7 +118,6 @@ def workload(small: bool = False) -> dict[str, list[Request]]:
 
 def bad_requests() -> list[Request]:
     """The catalogue's refusals that `compare_json` on a server outside hosted mode must give."""
-    sys.path.insert(0, str(ROOT / "tests"))
     from tests.support.catalogue import CASES
 
     return [Request("bad", "/compare_json", {"pairs": c.pairs, "base": c.base, "base_method": c.base_method,
