@@ -50,6 +50,7 @@ def test_editing_a_cell_does_what_the_hint_says(browser, app_server):
     page.get_by_role("button", name=EXAMPLE_ORIGINAL).click()
     page.locator(CELL).get_by_text("Where is the headquarter of OpenAI?").wait_for()
     page.locator(CELL).dblclick()
+    page.locator(f"{CELL} textarea, {CELL} input").first.wait_for()  # keys typed before the editor opens are lost
     page.keyboard.type(" In San Francisco?")
     page.keyboard.press("Enter")
     page.locator(CELL).get_by_text("Where is the headquarter of OpenAI? In San Francisco?").wait_for()
