@@ -7,10 +7,9 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from tests.support.processes import answers, free_port, stop
+from tests.support.processes import free_port, stop, wait_until_served
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 180
@@ -31,12 +30,7 @@ def running_app(cache_dir: Path, work_dir: Path, timeout: float = START_SECONDS,
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(python), "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + timeout
-            while not answers(url + "config"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"app.py did not start (exit {proc.poll()}):\n{tail}")
-                time.sleep(0.5)
+            wait_until_served(proc, url + "config", timeout, log_path, "app.py")
             yield url
         finally:
             stop(proc, 20)

@@ -8,10 +8,9 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import time
 from pathlib import Path
 
-from tests.support.processes import answers, free_port, stop
+from tests.support.processes import free_port, stop, wait_until_served
 
 ROOT = Path(__file__).resolve().parents[2]
 INFINITY = ROOT / ".venv-infinity" / "bin" / "infinity_emb"
@@ -42,12 +41,7 @@ def running_infinity(log_dir: Path, port: int | None = None):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, cwd=log_dir, env=env, stdout=log, stderr=subprocess.STDOUT)  # its cache folder there
         try:
-            deadline = time.monotonic() + START_SECONDS
-            while not answers(url + "/models"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"infinity did not start (exit {proc.poll()}):\n{tail}")
-                time.sleep(0.5)
+            wait_until_served(proc, url + "/models", START_SECONDS, log_path, "infinity")
             yield proc, url
         finally:
             if proc.poll() is None:

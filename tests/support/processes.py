@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 import urllib.request
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -31,3 +33,13 @@ def stop(proc: subprocess.Popen, grace: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def wait_until_served(proc: subprocess.Popen, url: str, timeout: float, log_path: Path, name: str) -> None:
+    """Return once `url` answers 200; a RuntimeError with the log's tail if `proc` ends or `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not answers(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = Path(log_path).read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} did not start (exit {proc.poll()}):\n{tail}")
+        time.sleep(0.5)
