@@ -58,6 +58,13 @@ def _result_outputs(layout: Layout) -> list:
             layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
 
 
+def then_intervals(event, layout: Layout, page: PageEvents) -> None:
+    """After a Compare (or an opened link) has drawn its heatmaps: the intervals, on the CPU and outside the
+    models' queue (interval_steps.py)."""
+    event.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
+                  api_name=False, show_progress="hidden", **AT_ONCE)
+
+
 def wire_table(layout: Layout, form: FormEvents) -> None:
     for key, button in layout.examples.items():
         button.click(partial(form.load_file, EXAMPLES[key][1]), None, layout.pairs, api_name=f"load_{key}", **AT_ONCE)
@@ -97,9 +104,7 @@ def wire_results(layout: Layout, handlers: Handlers) -> None:
                        layout.extra_count, *layout.side_fields()],
         [layout.state, *results], api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
     compared.success(None, js=SHOW_RESULTS, api_name=False, queue=False)
-    # the intervals after the heatmaps, on the CPU and outside the models' queue (interval_steps.py)
-    compared.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
-                     api_name=False, concurrency_limit=None, show_progress="hidden")
+    then_intervals(compared, layout, page)
     wire_staleness(layout, compared)
     layout.zoom.click(page.zoom, [layout.state, layout.zoom_start, layout.zoom_size],
                       [layout.heatmap_caption, *layout.heatmaps], api_name="zoom", **AT_ONCE)
@@ -153,8 +158,7 @@ def wire_share(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
               **AT_ONCE)
     ran = layout.opened.change(share.run, layout.opened, [layout.state, *_result_outputs(layout), *sides],
                                api_name=False, concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
-    ran.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
-                api_name=False, show_progress="hidden", **AT_ONCE)
+    then_intervals(ran, layout, page)
 
 
 def wire(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
