@@ -50,11 +50,14 @@ def capped(spec: SideSpec, max_tokens: int | None) -> SideSpec:
     return replace(spec, options=replace(spec.options, max_length=max_tokens))
 
 
-def check_request(pairs: Sequence[Pair], sides: Sequence[tuple[Backend, SideSpec]], limit: int | None) -> None:
+def check_request(pairs: Sequence[Pair], sides: Sequence[tuple[Backend, SideSpec]], limit: int | None,
+                  what: str = "comparison", unit: str = "side") -> None:
+    """Refuse `sides` on `pairs` over `limit` tokens; `what` and `unit` name the request and its parts
+    (a layer sweep: its methods, whose every layer one forward pass reads)."""
     if limit is None:
         return
     tokens = model_tokens(pairs, sides)
     if tokens > limit:
-        raise PairsError(f"this comparison would run {tokens:,} tokens through the models ({len(pairs)} pairs, "
-                         f"{len(sides)} side(s)), over this deployment's limit of {limit:,} per request; use "
-                         "fewer pairs, shorter texts or fewer sides")
+        raise PairsError(f"this {what} would run {tokens:,} tokens through the models ({len(pairs)} pairs, "
+                         f"{len(sides)} {unit}(s)), over this deployment's limit of {limit:,} per request; use "
+                         f"fewer pairs, shorter texts or fewer {unit}s")

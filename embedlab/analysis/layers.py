@@ -6,6 +6,8 @@ each batch once and the transformers backend pools every layer as the pass reach
 no batch's hidden states are held for every layer. Each layer is then scored and its vectors dropped;
 the pooled vectors of every layer are held until then (layers x methods x texts x dim floats).
 A side option `post` applies to every layer alike. `best()` is `metrics.rank`'s choice.
+A sweep is bounded as a Compare of its methods is (`request_bounds`): each text cut to the deployment's
+`max_text_tokens`, and the tokens its one pass runs counted against `max_request_tokens`.
 
 Each layer's metrics come with their intervals, and the best layer's difference from the last with its
 paired interval: every layer is resampled by the same seeded resamples (`analysis.intervals`, scored one
@@ -28,6 +30,7 @@ from ..methods import METHODS, Role
 from ..metrics import Metrics, rank
 from ..pairs import Pair, pairs_from_value
 from ..prompts import Options
+from ..request_bounds import capped, check_request
 from ..sides import SideSpec, sweep
 
 
@@ -49,6 +52,10 @@ class LayerSweep:
     def best(self, method: str) -> int:
         """The layer whose vectors tell matching pairs apart best (AUC, then margin)."""
         return int(rank({str(k): m for k, m in enumerate(self.metrics[method])})[0])
+
+    def best_method(self) -> str:
+        """The swept method whose best layer ranks first (AUC, then margin), as `best()` ranks layers."""
+        return rank({m: self.metrics[m][self.best(m)] for m in self.metrics})[0]
 
     def side(self, method: str, name: str | None = None) -> SideSpec:
         """The best layer of `method` as a side of a comparison."""
@@ -95,7 +102,8 @@ def layer_sweep(session, pairs: Sequence[Pair] | Sequence[dict], model: str, met
     backend = session.backend(model)
     if backend.layers is None:
         raise MethodError(f"{model}: its layers cannot be read (a server or precomputed vectors)")
-    specs = sweep(model, methods, options)
+    specs = [capped(s, session.settings.max_text_tokens) for s in sweep(model, methods, options)]
+    check_request(pairs, [(backend, s) for s in specs], session.settings.max_request_tokens, "layer sweep", "method")
     recipes = [(s.method, replace(s.options.embedding(), layer=k)) for s in specs for k in range(backend.layers + 1)]
     texts = [p.question for p in pairs] + [p.answer for p in pairs]
     roles = [Role.QUERY] * len(pairs) + [Role.PASSAGE] * len(pairs)

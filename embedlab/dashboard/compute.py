@@ -1,9 +1,9 @@
 """Where the page's model work runs, and the session it runs in.
 
-`compute` (a comparison) and `compute_answers` (a question asked of one) are the only functions that
-run models; on ZeroGPU they run on a GPU and only embed: `PageSession.place` loads the models before
-them, outside the GPU call (see `zerogpu.py`). They take plain values and find their session by name,
-as ZeroGPU pickles a GPU call's arguments.
+`compute` (a comparison), `compute_answers` (a question asked of one) and `compute_layers` (a layer
+sweep) are the only functions that run models; on ZeroGPU they run on a GPU and only embed:
+`PageSession.place` loads the models before them, outside the GPU call (see `zerogpu.py`). They take
+plain values and find their session by name, as ZeroGPU pickles a GPU call's arguments.
 
 `PageSession` is the page's link to the shared session: its name, its settings (what this deployment
 allows), the start-up models' warm-up (behind a page that is already served, or on ZeroGPU before it)
@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Iterable
 
+from ..analysis.layers import layer_sweep
 from ..ask import ask
 from ..comparison import Comparison
 from ..registry import ModelRegistry
@@ -27,7 +29,7 @@ from ..settings import Settings
 from ..sides import SideSpec
 from . import choices, visitors, waiting, zerogpu
 from .page_errors import for_api
-from .zerogpu import compare_duration, gpu
+from .zerogpu import compare_duration, gpu, layers_duration
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,7 @@ def compute(session_name: str, request: CompareRequest, vectors: bool = False, p
     """Run `request` (built and checked once by the event that made it) in the named session; the vectors come
     back only when asked for (the PCA map needs them, `compare_json` does not), so a ZeroGPU worker sends back
     no more than is used."""
-
-    def report(done: int, total: int, message: str) -> None:
-        if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
-            progress((done, total) if total else 0.0, desc=message)
-
+    report = _reporter(progress)
     session = get_session(session_name)
     waiting.wait_turn(session.compute_lock, report)
     comparison = session.run(request, progress=report)
@@ -58,6 +56,29 @@ def compute_answers(session_name: str, request: CompareRequest, question: str, v
     asked = ask(session.run(request), question, session)
     extra = {"query_vectors": {name: side.query_vector for name, side in asked.sides.items()}} if vectors else {}
     return {**asked.to_json(), **extra}
+
+
+@gpu(layers_duration, "the layer sweep")
+@for_api
+def compute_layers(session_name: str, request: CompareRequest, methods: list[str], progress=None) -> tuple:
+    """Every layer of `methods` of the request's first side (`analysis.layers.layer_sweep`, bounded as a
+    Compare is), and the request's other sides compared on the same pairs (their AUCs are the sweep's
+    reference lines): (LayerSweep, {side's model: AUC})."""
+    report = _reporter(progress)
+    session = get_session(session_name)
+    waiting.wait_turn(session.compute_lock, report)
+    swept, *others = request.sides
+    sweep = layer_sweep(session, request.pairs, swept.model, methods, swept.options, report)
+    compared = session.run(replace(request, sides=tuple(others)), report) if others else None
+    references = {spec.model: compared.sides[spec.name].metrics.auc for spec in others} if compared else {}
+    return sweep, references
+
+
+def _reporter(progress):
+    def report(done: int, total: int, message: str) -> None:
+        if progress is not None:  # not `if progress`: gr.Progress is falsy until it tracks an iterable
+            progress((done, total) if total else 0.0, desc=message)
+    return report
 
 
 def dashboard_session() -> Session:

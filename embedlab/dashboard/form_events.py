@@ -109,11 +109,20 @@ class FormEvents:
         the table's pairs first."""
         if not path:
             raise gr.Error("no file was given", print_exception=False)
-        count = int(extra_count or 0)
-        if count >= sides_form.EXTRA_ROWS:
-            raise gr.Error(f"{FULL}; remove one first", print_exception=False)
+        self.check_room(extra_count)
         model = self.session.settings.check_vectors(f"{PREFIX}{path}")
         read_vectors(path, len(tables.rows_to_pairs(table)))
         row = {"name": Path(path).stem[:MAX_NAME] or "vectors", "model": model, "method": None,
                "chat_template": "default"}
-        return self.rows_shown(sides_form.extra_rows(values, count) + [row])
+        return self.append_row(row, extra_count, values)
+
+    @staticmethod
+    def check_room(extra_count: int) -> None:
+        """Refuse a new extra row where every row is in use."""
+        if int(extra_count or 0) >= sides_form.EXTRA_ROWS:
+            raise gr.Error(f"{FULL}; remove one first", print_exception=False)
+
+    def append_row(self, row: dict, extra_count: int, values) -> dict:
+        """`row` (sides_form.ROW_FIELDS values) as the next extra row, after the `extra_count` shown."""
+        self.check_room(extra_count)
+        return self.rows_shown(sides_form.extra_rows(values, int(extra_count or 0)) + [row])

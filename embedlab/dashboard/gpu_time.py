@@ -8,6 +8,10 @@ Every constant here is an ESTIMATE, not a measurement: no ZeroGPU GPU has run th
   the GPU (all of them, not only the ones the call uses), at MOVE_GB_PER_SECOND;
 - the model work: each side embeds every question and answer, a 7B model in SECONDS_PER_TEXT_7B and a
   smaller one in proportion to its size (never under MIN_SECONDS_PER_TEXT);
+- for a layer sweep, the same pass for each swept method with every layer pooled as it goes
+  (LAYER_POOLING times the last layer alone), then each layer's bootstrap on the CPU inside the call
+  (BOOTSTRAP_SECONDS_PER_LAYER at 100 pairs, growing with the square of the pairs), for
+  LAYERS_ESTIMATE layers (the model's own count is not read here), and the embedding model's sides;
 - for a fine-tune, the lab's own disk work in the worker (loading the base model, saving the tuned model
   whole and loading it back to measure it as saved) at LOAD_GB_PER_SECOND, the training budget, and
   the held-out pairs measured before and after (and on the embedding model beside them).
@@ -31,6 +35,9 @@ MIN_SECONDS_PER_TEXT = 0.002
 LOAD_GB_PER_SECOND = 1.0  # a fine-tune's model read from or written to disk in the worker
 UNKNOWN_GB = 15.0  # a model that is not a preset (an allowed Hub id): taken as 7B-class
 SMALL_GB = 0.5  # a preset that runs on a CPU (gpu_gb 0)
+LAYER_POOLING = 1.3  # all layers of a method against its last layer alone (issue 21's bound)
+LAYERS_ESTIMATE = 32  # a 7B Mistral's layers (SmolLM2-135M has 30)
+BOOTSTRAP_SECONDS_PER_LAYER = 0.65  # 1,000 resamples of 100 pairs (a 2-core AMD EPYC: 62 layers in 39 s)
 
 # facts ----------------------------------------------------------------------------------------------
 SEVEN_B_GB = 15.0  # a 7B model in bf16 (the Mistral presets' gpu_gb)
@@ -67,6 +74,16 @@ def compare_seconds(placed: list[str], pairs, specs) -> int:
     question and answer; at most COMPARE_CEILING."""
     texts = _texts(pairs)
     work = sum(texts * seconds_per_text(spec.model) for spec in specs)
+    return min(COMPARE_CEILING, math.ceil(start_seconds(placed) + work))
+
+
+def layer_seconds(placed: list[str], pairs, model: str, methods: int, references) -> int:
+    """A layer sweep of `methods` methods of `model` on `pairs`, beside the `references` sides (with a
+    `.model`): the start, the sweep's pass and bootstraps, the references' Compare; at most COMPARE_CEILING."""
+    texts = _texts(pairs)
+    sweep = methods * (texts * seconds_per_text(model) * LAYER_POOLING
+                       + LAYERS_ESTIMATE * BOOTSTRAP_SECONDS_PER_LAYER * (texts / 200) ** 2)
+    work = sweep + sum(texts * seconds_per_text(spec.model) for spec in references)
     return min(COMPARE_CEILING, math.ceil(start_seconds(placed) + work))
 
 

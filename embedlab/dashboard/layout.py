@@ -19,7 +19,7 @@ from ..presets import SIDES, default_pair
 from ..prompts import POST
 from ..settings import Settings
 from ..tuning import TuneConfig, trainable_methods
-from . import choices
+from . import choices, layer_section
 from .choices import CHAT_TEMPLATE, available_devices, model_choices
 from .figures import PROJECTION_TITLE
 from .overview import ZOOM_MAX
@@ -115,6 +115,7 @@ class Layout:
     share_link: gr.Textbox
     opened: gr.State  # an opened share link's checked (pairs, sides); its change runs them (share_section.py)
     tune: TuneLayout
+    layers: layer_section.LayerLayout  # Sweep layers, its best layer and its chart (layer_section.py)
 
     def side_fields(self) -> list:
         """Every extra row's value fields, row after row (sides_form.extra_rows reads them back)."""
@@ -180,6 +181,7 @@ def _models_column(settings: Settings) -> dict:
         sweep = gr.Button("Sweep methods", size="sm", interactive=False, elem_id="sweep")  # once methods are in
         vectors_upload = gr.UploadButton("Upload vectors (.npz)", file_types=[".npz"], size="sm",
                                          elem_id="upload-vectors")
+    layer_buttons = layer_section.buttons()
     with gr.Accordion("Advanced", open=False):
         task = gr.Textbox(DEFAULT_TASK, label="Task instruction (e5 method, queries only)")
         chat_template = gr.Radio(list(CHAT_TEMPLATE), value="default", label="Chat template",
@@ -190,7 +192,7 @@ def _models_column(settings: Settings) -> dict:
     compare = gr.Button("Compare", variant="primary", size="lg", elem_id="compare")
     return dict(classic=classic, extra_count=gr.State(0), side_rows=side_rows, add_side=add_side, sweep=sweep,
                 vectors_upload=vectors_upload, task=task, chat_template=chat_template, max_length=max_length,
-                device=device, compare=compare)
+                device=device, compare=compare, layer_buttons=layer_buttons)
 
 
 def _side_plots(prefix: str) -> list:
@@ -275,6 +277,7 @@ def build_layout(settings: Settings) -> Layout:
         with gr.Column(scale=2):
             models = _models_column(settings)
     verdict = gr.HTML(WAITING, elem_id="verdict")
+    layers = layer_section.section(*models.pop("layer_buttons"))
     results = _results()
     return Layout(state=state, **inputs, **models, verdict=verdict, **results, opened=gr.State(None),
-                  tune=_finetune(settings))
+                  tune=_finetune(settings), layers=layers)

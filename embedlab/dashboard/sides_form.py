@@ -41,11 +41,16 @@ def specs_from_form(base: str, base_method: str | None, embed: str, embed_method
     return specs
 
 
+def chat_choice(chat_template: bool | None) -> str:
+    """A side's chat-template option as a row's choice (CHAT_TEMPLATE's key)."""
+    return {value: key for key, value in CHAT_TEMPLATE.items()}[chat_template]
+
+
 def sweep_form(model: str, settings: Settings) -> tuple[str, list[dict]]:
     """A method sweep of `model` laid onto the form: the base row's method (the first valid one) and one
     extra row per further method, chat template as `sides.sweep` sets it."""
     info = settings.inspect(model)
     specs = sweep(model, info.methods)[: EXTRA_ROWS + 1]
-    rows = [{"name": s.name, "model": model, "method": s.method,
-             "chat_template": {True: "on", False: "off", None: "default"}[s.options.chat_template]} for s in specs[1:]]
+    rows = [{"name": s.name, "model": model, "method": s.method, "chat_template": chat_choice(s.options.chat_template)}
+            for s in specs[1:]]
     return specs[0].method, rows

@@ -20,6 +20,7 @@ from .api import Api
 from .ask_section import AskSection
 from .compute import PageSession
 from .form_events import FormEvents
+from .layer_events import LayerEvents
 from .layout import Layout
 from .page_assets import EXAMPLES, RESULTS_CURRENT, RESULTS_STALE, SHOW_RESULTS
 from .page_events import PageEvents
@@ -39,12 +40,14 @@ class Handlers:
     api: Api
     tune: TuneEvents
     share: ShareEvents
+    layers: LayerEvents
 
     @classmethod
     def build(cls, layout: Layout, session: PageSession) -> "Handlers":
         page, form = PageEvents(layout, session), FormEvents(layout, session)
         return cls(session, page, form, AskSection(session, layout.answers, layout.projections), Api(session),
-                   TuneEvents(layout, session), ShareEvents(layout, session, page, form))
+                   TuneEvents(layout, session), ShareEvents(layout, session, page, form),
+                   LayerEvents(layout, session, page, form))
 
 
 def _rows_outputs(layout: Layout) -> list:
@@ -113,6 +116,18 @@ def wire_results(layout: Layout, handlers: Handlers) -> None:
           [layout.answers, *layout.projections], api_name="ask", concurrency_id=CONCURRENCY_ID)
 
 
+def wire_layers(layout: Layout, layers: LayerEvents) -> None:
+    """Sweep layers queues with Compare (it runs the models) and shows its progress where Compare does;
+    adding its best layer changes the extra rows as "+ Add a model" does."""
+    shown, base, embed = layout.layers, layout.classic["base"], layout.classic["embed"]
+    shown.sweep.click(layers.sweep, [layout.pairs, base.model, base.method, embed.model, embed.method, layout.task,
+                                     layout.chat_template, layout.max_length],
+                      [shown.best, shown.line, shown.chart, shown.section, shown.add_best], api_name="sweep_layers",
+                      concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
+    shown.add_best.click(layers.add_best, [shown.best, layout.extra_count, *layout.side_fields()],
+                         _rows_outputs(layout), api_name="add_best_layer", **AT_ONCE)
+
+
 def wire_staleness(layout: Layout, compared) -> None:
     """The results are out of date once the pairs or any side's field change, or when a Compare fails;
     current again when a Compare succeeds (all in the browser: the class `stale` on #results)."""
@@ -166,6 +181,7 @@ def wire(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
     wire_table(layout, handlers.form)
     wire_models(demo, layout, handlers.form)
     wire_results(layout, handlers)
+    wire_layers(layout, handlers.layers)
     wire_tune(demo, layout, handlers.tune)
     wire_share(demo, layout, handlers)
     wire_api(handlers)

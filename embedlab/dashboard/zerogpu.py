@@ -41,6 +41,13 @@ def compare_duration(session_name: str, request, *args, **kwargs) -> int:
     return gpu_time.compare_seconds(startup_models(get_session(session_name).settings), request.pairs, request.sides)
 
 
+def layers_duration(session_name: str, request, methods, *args, **kwargs) -> int:
+    """`compute_layers`' GPU duration: its request's first side swept, the others beside it (gpu_time.py)."""
+    sweep, *references = request.sides
+    return gpu_time.layer_seconds(startup_models(get_session(session_name).settings), request.pairs, sweep.model,
+                                  len(methods), references)
+
+
 def tune_duration(session_name: str, pairs, base: str, out: str, config, embed, *args, **kwargs) -> int:
     """`run_tune`'s GPU duration, from its arguments (see gpu_time.py)."""
     return gpu_time.tune_seconds(startup_models(get_session(session_name).settings), pairs, base,
