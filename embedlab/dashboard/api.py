@@ -1,8 +1,8 @@
 """The JSON API: the endpoints made for callers (and served as MCP tools, see `mcp.py`), so their
 docstrings are written for an agent: what is computed, in what units, within which limits.
 
-`compare_json` and `compare_many_json` compare sides on pairs, `ask_json` asks a new question against a
-table, `models` says what this server offers and allows, `status` what it holds. They run the same
+`compare_json` and `compare_many_json` compare sides on pairs, `layers_json` sweeps a GPT's layers,
+`ask_json` asks a new question against a table, `models` says what this server offers and allows, `status` what it holds. They run the same
 compute path as the page (`compute.py`), in the shared session, whose settings are the deployment's
 limits and allowed models. An error a caller can act on comes back as a `gr.Error` in the engine's
 plain words (`page_errors.for_api`). The fine-tune endpoint, `tune_json`, is `tune_events.py`'s.
@@ -18,8 +18,8 @@ from ..methods import METHODS
 from ..presets import PRESETS, default_pair
 from ..session import get_session
 from ..sides import MAX_SIDES, SideSpec, default_specs, specs_from_value
-from . import choices, zerogpu
-from .compute import PageSession, compute, compute_answers
+from . import choices, layer_view, zerogpu
+from .compute import PageSession, compute, compute_answers, compute_layers
 from .page_errors import for_api
 
 
@@ -81,6 +81,38 @@ class Api:
         """
         specs = specs_from_api(sides)
         return compute(self.session.session_name, self.session.request(pairs, specs, from_value=True)).to_json()
+
+    @for_api
+    def layers_json(self, pairs: list[dict] | str, model: str | None = None, methods: list[str] | str | None = None,
+                    embed: str | None = None) -> dict:
+        """Sweep every hidden layer of a GPT on question/answer pairs: how well each layer's pooled vectors
+        match every question with its own answer (AUC, margin, top1, ... as compare_json), from one
+        forward pass per text, beside an embedding model's AUC on the same pairs (the reference).
+
+        Layers are numbered as transformers' hidden_states: 0 the token embeddings, N the last layer.
+        Limits: those of compare_json; the sweep's tokens count against max_request_tokens as a Compare
+        of its methods would.
+
+        Args:
+            model: the GPT, a preset or model id (empty: the default pair's base GPT)
+            methods: the methods to sweep, each one that pools a hidden layer (last-token, mean,
+                prompteol, echo, e5, cls), as a list or comma-separated (empty: the model's default method
+                where it reads a layer, and mean or last-token)
+            embed: the reference embedding model (empty: the default pair's)
+        Returns:
+            {"model", "layers": N, "seconds", "bootstrap", "methods": {method: {"best_layer", "metrics":
+            [per layer 0..N], "geometry", "intervals", "best_minus_last"}}, "best": {"method", "layer"},
+            "references": {embed model: AUC}}
+        """
+        specs = list(default_specs(SideSpec(model or ""), SideSpec(embed or "")).values())
+        request = self.session.request(pairs, specs, from_value=True)
+        swept = request.sides[0]
+        named = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else list(methods or [])
+        chosen = [m for m in named if m] or layer_view.sweep_methods(
+            swept.model, self.session.settings.inspect(swept.model).methods, swept.method)
+        sweep, references = compute_layers(self.session.session_name, request, chosen)
+        best = sweep.best_method()
+        return {**sweep.to_json(), "best": {"method": best, "layer": sweep.best(best)}, "references": references}
 
     def status(self) -> dict:
         """What this server holds: models loaded (and how often each was loaded), the cache, the devices.

@@ -1,4 +1,4 @@
-"""The layer sweep's figure: AUC and margin against depth (% of layers), one line per swept method,
+"""The layer sweep's figure: AUC above margin against depth (% of layers), one line per swept method,
 each method's best layer marked, and reference lines at the AUC of the comparison's embedding models.
 Where the sweep has intervals, each AUC line sits in its 95% band (the same resamples for every layer).
 A pure builder: numbers in, a Plotly figure out.
@@ -18,7 +18,8 @@ from .figures import TEMPLATE
 
 
 def layer_chart(sweeps: Sequence[LayerSweep], references: Mapping[str, float] | None = None) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("AUC", "Margin (matching - non-matching cosine)"))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,  # stacked: a phone reads it too
+                        subplot_titles=("AUC", "Margin (matching - non-matching cosine)"))
     lines = [(sweep, method) for sweep in sweeps for method in sweep.metrics]
     for number, (sweep, method) in enumerate(lines):
         x = [depth(k, sweep.layers) for k in range(sweep.layers + 1)]
@@ -29,23 +30,23 @@ def layer_chart(sweeps: Sequence[LayerSweep], references: Mapping[str, float] | 
         band = [sweep.interval(method, k) for k in range(sweep.layers + 1)]
         if all(band):
             fig.add_trace(_band(x, band, color, name), row=1, col=1)
-        for col, metric in ((1, "auc"), (2, "margin")):
+        for row, metric in ((1, "auc"), (2, "margin")):
             fig.add_trace(go.Scatter(x=x, y=[m[metric] for m in metrics], mode="lines+markers", name=name,
-                                     legendgroup=name, showlegend=col == 1, text=hover, line={"color": color},
+                                     legendgroup=name, showlegend=row == 1, text=hover, line={"color": color},
                                      hovertemplate="%{text}: %{y:.3f}<extra>" + name + "</extra>"),
-                          row=1, col=col)
+                          row=row, col=1)
             fig.add_trace(go.Scatter(x=[x[best]], y=[metrics[best][metric]], mode="markers", legendgroup=name,
                                      marker={"symbol": "star", "size": 16, "color": color,
                                              "line": {"width": 1, "color": "black"}},
-                                     name=f"{name}: best, layer {best}", showlegend=col == 1,
+                                     name=f"{name}: best, layer {best}", showlegend=row == 1,
                                      hovertemplate=f"best: layer {best}, %{{y:.3f}}<extra>{name}</extra>"),
-                          row=1, col=col)
+                          row=row, col=1)
     for name, auc in (references or {}).items():
         fig.add_hline(y=auc, line_dash="dash", line_color="gray", row=1, col=1,
                       annotation_text=f"{name}: AUC {auc:.3f}", annotation_position="bottom right")
-    fig.update_xaxes(title_text="depth (% of layers; 0 = token embeddings)", range=[-3, 103])
-    fig.update_layout(template=TEMPLATE, height=420, title="Every layer of the GPT: how well it tells matching pairs apart",
-                      legend={"orientation": "h", "y": -0.25})
+    fig.update_xaxes(range=[-3, 103])
+    fig.update_xaxes(title_text="depth (% of layers; 0 = token embeddings)", row=2, col=1)
+    fig.update_layout(template=TEMPLATE, height=640, title="Every layer of the GPT", legend={"orientation": "h", "y": -0.15})
     return fig
 
 

@@ -42,10 +42,8 @@ class LayerEvents:
             raise MethodError("the base row holds vectors from a file: it has no layers to sweep; choose a GPT")
         request = self.session.request(pairs, specs, session_name)
         swept = request.sides[0]
-        methods = layer_view.sweep_methods(get_session(session_name).settings.inspect(swept.model).methods,
+        methods = layer_view.sweep_methods(swept.model, get_session(session_name).settings.inspect(swept.model).methods,
                                            swept.method)
-        if not methods:
-            raise MethodError(f"{swept.model}: none of its methods reads a hidden layer, so there is nothing to sweep")
         sweep, references = compute_layers(session_name, request, methods, progress)
         layers = self.layout.layers
         model = (base or "").strip() or default_pair()[0]  # as the page names it (a tuned model too)

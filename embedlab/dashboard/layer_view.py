@@ -13,17 +13,22 @@ from typing import Mapping, Sequence
 
 from ..analysis.layer_report import versus_last
 from ..analysis.layers import LayerSweep, layer_methods
+from ..errors import MethodError
 from ..report import interval_note, with_interval
 from .sides_form import chat_choice
 
 BESIDE = ("mean", "last-token")  # swept beside the base row's method, the first of these that differs
 
 
-def sweep_methods(offered: Sequence[str], chosen: str | None) -> list[str]:
-    """The two methods a page sweep reads: the base row's method where it reads a layer, then mean, then
-    last-token; only those of `offered` (the model's methods) that read a layer."""
+def sweep_methods(model: str, offered: Sequence[str], chosen: str | None) -> list[str]:
+    """The two methods a page sweep of `model` reads: the base row's method where it reads a layer, then
+    mean, then last-token; only those of `offered` (the model's methods) that read a layer. A MethodError
+    where there is none."""
     readable = layer_methods(offered)
-    return [m for m in dict.fromkeys([chosen, *BESIDE]) if m in readable][:2]
+    methods = [m for m in dict.fromkeys([chosen, *BESIDE]) if m in readable][:2]
+    if not methods:
+        raise MethodError(f"{model}: none of its methods reads a hidden layer, so there is nothing to sweep")
+    return methods
 
 
 def swept_words(methods: Sequence[str], chosen: str | None) -> str:

@@ -16,7 +16,7 @@ import json
 
 from .. import env
 
-TOOLS = ("compare_json", "compare_many_json", "tune_json", "ask_json", "models", "status")
+TOOLS = ("compare_json", "compare_many_json", "layers_json", "tune_json", "ask_json", "models", "status")
 
 
 def available() -> bool:

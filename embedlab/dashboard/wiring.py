@@ -155,6 +155,7 @@ def wire_api(handlers: Handlers) -> None:
     api = handlers.api
     gr.api(api.compare_json, api_name="compare_json", concurrency_id=CONCURRENCY_ID)
     gr.api(api.compare_many_json, api_name="compare_many_json", concurrency_id=CONCURRENCY_ID)
+    gr.api(api.layers_json, api_name="layers_json", concurrency_id=CONCURRENCY_ID)
     gr.api(api.status, api_name="status", **AT_ONCE)
     gr.api(api.ask_json, api_name="ask_json", concurrency_id=CONCURRENCY_ID)
     gr.api(api.models, api_name="models", **AT_ONCE)

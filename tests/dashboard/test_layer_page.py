@@ -13,6 +13,7 @@ import torch
 from embedlab.cache import EmbeddingCache
 from embedlab.dashboard import gpu_time, layer_view, sides_form, tables
 from embedlab.embedding import resolve
+from embedlab.errors import MethodError
 from embedlab.loading import load
 from embedlab.methods import Role
 from embedlab.pairs import Pair
@@ -136,9 +137,10 @@ def test_a_sweep_over_the_hosted_token_limit_is_refused_with_the_limit_named(fol
 
 
 def test_a_method_that_reads_no_layer_is_swept_as_mean_and_last_token():
-    assert layer_view.sweep_methods(["logits", "last-token", "mean", "echo"], "logits") == ["mean", "last-token"]
-    assert layer_view.sweep_methods(["logits", "last-token", "mean", "echo"], "echo") == ["echo", "mean"]
-    assert layer_view.sweep_methods(["logits"], "logits") == []
+    assert layer_view.sweep_methods("g", ["logits", "last-token", "mean", "echo"], "logits") == ["mean", "last-token"]
+    assert layer_view.sweep_methods("g", ["logits", "last-token", "mean", "echo"], "echo") == ["echo", "mean"]
+    with pytest.raises(MethodError, match="g: none of its methods reads a hidden layer"):
+        layer_view.sweep_methods("g", ["logits", "native"], "logits")
 
 
 def test_a_layer_sweep_asks_zerogpu_for_its_pass_and_bootstraps():
@@ -147,3 +149,18 @@ def test_a_layer_sweep_asks_zerogpu_for_its_pass_and_bootstraps():
     two = gpu_time.layer_seconds([], pairs, "smollm2-135m-instruct", 2, [])
     assert one < two <= gpu_time.COMPARE_CEILING
     assert one >= gpu_time.FORK_SECONDS + gpu_time.LAYERS_ESTIMATE * gpu_time.BOOTSTRAP_SECONDS_PER_LAYER
+
+
+def test_layers_json_gives_every_layer_as_hidden_states_score(folder):
+    handlers = _page("layer-page-api")
+    data = handlers.api.layers_json([p.as_dict() for p in PAIRS], folder, "mean, last-token", folder)
+    options = {s.method: s.options for s in sweep(folder, ["mean", "last-token"])}
+    expected = independent(handlers, folder, options)
+    for method in ("mean", "last-token"):
+        aucs = [layer["auc"] for layer in data["methods"][method]["metrics"]]
+        assert aucs == pytest.approx([expected[method, k] for k in range(LAYERS + 1)], abs=1e-5)
+    top = max(expected.values())
+    assert data["best"] == dict(zip(("method", "layer"), next(k for k, v in expected.items() if v == top)))
+    assert list(data["references"]) == [folder] and data["layers"] == LAYERS
+    with pytest.raises(gr.Error, match="'logits' reads no hidden layer"):
+        handlers.api.layers_json([p.as_dict() for p in PAIRS], folder, ["logits"], folder)

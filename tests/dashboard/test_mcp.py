@@ -22,7 +22,7 @@ PAIRS = [{"question": "Where is the headquarter of OpenAI?", "answer": "OpenAI i
          {"question": "What is GPU?", "answer": "A graphics processing unit (GPU) is an electronic circuit that can "
                                                 "perform mathematical calculations quickly"},
          {"question": "What does a python eat?", "answer": "Pythons eat mammals and birds, such as rodents."}]
-TOOLS = {"compare_json", "compare_many_json", "tune_json", "ask_json", "models", "status"}
+TOOLS = {"compare_json", "compare_many_json", "layers_json", "tune_json", "ask_json", "models", "status"}
 
 
 def mcp_call(url: str, calls: list[tuple[str, dict]]) -> tuple[list, list]:
