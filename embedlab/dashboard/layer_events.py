@@ -16,7 +16,7 @@ from ..backends.vectors import is_vectors
 from ..errors import MethodError
 from ..presets import default_pair
 from ..session import get_session
-from . import layer_view, sides_form
+from . import layer_view
 from .compute import PageSession, compute_layers
 from .form_events import FormEvents
 from .layer_chart import layer_chart
