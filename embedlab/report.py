@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN
 from .analysis.intervals import Difference, Uncertainty, decide
-from .comparison import Comparison, SideResult
+from .analysis.whitening_step import step_words
+from .comparison import Comparison
 from .numbers import number, span  # noqa: F401 - number: the reports' one way of writing a figure
 from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
-from .presets import PRESETS
+from .roles import gpt_and_embedder, is_embedder, reading, side_name as _name  # noqa: F401 - is_embedder, reading: for the CLI and views
 from .tuned import scored_on
 
 GEOMETRY_NOTE = (f"top share: {GEOMETRY_EXPLAIN['top_share']}.\neffective rank: {GEOMETRY_EXPLAIN['effective_rank']}. "
@@ -67,33 +68,13 @@ def change_words(u: Uncertainty, before: str, after: str, metric: str = "auc") -
     return f"{words} (clearly {'higher' if d.clear() > 0 else 'lower'}: {difference_words(d)})"
 
 
-def reading(side: SideResult) -> str:
-    """How a side read its vectors: the method, the layer where one was chosen, the post-processing."""
-    layer = f", layer {side.options.layer}" if side.options.layer is not None else ""
-    post = {"center": ", centred", "whiten": f", whitened ({side.options.whiten_dims} dims)"}.get(side.options.post, "")
-    return f"{side.method}{layer}{post}"
-
-
-def _name(side: SideResult) -> str:
-    return f"{side.model} ({reading(side)})"
-
-
-def is_embedder(side: SideResult) -> bool:
-    """Whether a side is a trained embedding model (its own pipeline, or a preset of that kind) rather
-    than a way of reading a GPT without training."""
-    preset = PRESETS.get(side.model)
-    return side.method == "native" or (preset is not None and preset.side == "embed")
-
-
 def _gap(comparison: Comparison) -> str:
     """How far the best training-free GPT side is from the best embedding model, where both kinds are present."""
     sides = comparison.sides
-    ranked = comparison.ranking()
-    gpts = [n for n in ranked if not is_embedder(sides[n]) and sides[n].seen_in_training is None]  # tuned: not training-free
-    embedders = [n for n in ranked if is_embedder(sides[n])]
-    if not gpts or not embedders:
+    picked = gpt_and_embedder(sides)  # tuned sides are not training-free
+    if picked is None:
         return ""
-    g, e = gpts[0], embedders[0]
+    g, e = picked
     d = comparison.uncertainty.difference(e, g, "auc")
     behind = f"{number(d.value, 3)} {span(d.low, d.high)}" if d else number(sides[e].metrics.auc - sides[g].metrics.auc, 3)
     return (f" The best training-free GPT method, {_name(sides[g])}, is {behind} AUC and "
@@ -179,4 +160,5 @@ def table(comparison: Comparison) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     scored = scored_on(comparison)
     return "\n".join([f"{len(comparison.pairs)} pairs", *lines, interval_note(u), "", *([scored] if scored else []),
-                      first_answers(comparison), verdict(comparison), "", GEOMETRY_NOTE])
+                      first_answers(comparison), verdict(comparison),
+                      *([geometry] if (geometry := step_words(comparison)) else []), "", GEOMETRY_NOTE])
