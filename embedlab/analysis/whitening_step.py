@@ -28,8 +28,8 @@ from .linear import LINEAR_PAIRS
 from .post import fit
 
 CHEAP = 2e9  # multiply-adds of the SVD (2n texts x dim x min of both): about a second on a laptop core
-HELD_OUT = ("The fit sees the texts it scores (transductive), which flatters it a little: `python -m embedlab "
-            "explain` and the fine-tune lab give held-out figures.")
+HELD_OUT = ("The fit sees the texts it scores (transductive), which flatters it a little; the explain command "
+            "(python -m embedlab explain) and the fine-tune lab give held-out figures.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,8 +79,8 @@ def step_words(comparison) -> str:
     if step is None:
         return ""
     g, e = comparison.sides[step.gpt], comparison.sides[step.embed]
-    head = (f"Whitening the vectors of {side_name(g)} ({step.dims} directions, fitted on these {step.texts} texts, "
-            f"no labels) takes its AUC from {number(g.metrics.auc)} to {number(step.metrics.auc)}")
+    head = (f"Whitened without labels ({step.dims} directions, fitted on these {step.texts} texts), {side_name(g)} "
+            f"goes from AUC {number(g.metrics.auc)} to {number(step.metrics.auc)}")
     embedder, reference = side_name(e), number(e.metrics.auc)
     measured = comparison.whitened_gap
     if measured is None:

@@ -207,7 +207,8 @@ def test_the_base_row_reads_a_layer_and_the_verdict_weighs_geometry_against_trai
         titles = own.locator("#heatmaps .side-plot .gtitle").all_text_contents()
         assert "Base GPT: smollm2-135m-instruct (mean, layer 10)" in titles, titles
         geometry = own.locator("#verdict .verdict-geometry").inner_text()
-        assert geometry.startswith("Whitening the vectors of smollm2-135m-instruct (mean, layer 10) ("), geometry
+        assert geometry.startswith("Whitened without labels ("), geometry
+        assert "smollm2-135m-instruct (mean, layer 10) goes from AUC " in geometry, geometry
         assert "all-minilm-l6-v2 (native)" in geometry and "transductive" in geometry, geometry
         own.screenshot(path=str(ARTIFACTS / "browser-classic-layer-1440.png"), full_page=True)
         own.set_viewport_size({"width": 390, "height": 844})

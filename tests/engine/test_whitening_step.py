@@ -65,7 +65,8 @@ def test_the_sentence_numbers_equal_numpy_whitening_and_aucs_by_hand(models, by_
     assert step.metrics.auc == pytest.approx(white_auc, abs=1e-6)
     assert result.sides["base"].metrics.auc == pytest.approx(raw_auc, abs=1e-6)
     words = step_words(result)
-    assert f"({k} directions, fitted on these {2 * N} texts, no labels) takes its AUC from {raw_auc:.2f} to {white_auc:.2f}" in words
+    assert words.startswith(f"Whitened without labels ({k} directions, fitted on these {2 * N} texts), ")
+    assert f"(mean) goes from AUC {raw_auc:.2f} to {white_auc:.2f}" in words
     assert "transductive" in words and "python -m embedlab explain" in words
     # one source: the JSON, the CLI table and the page say the same words
     data = result.to_json()["geometry_vs_training"]
