@@ -12,6 +12,7 @@ import pytest
 
 from tests.support import tinymodels
 from embedlab.analysis.post import WHITEN_DIMS
+from embedlab.analysis import whitening_step
 from embedlab.analysis.whitening_step import measure_step, step_words
 from embedlab.cache import EmbeddingCache
 from embedlab.comparison import Comparison, side_result
@@ -102,7 +103,7 @@ def test_the_share_of_the_gap_equals_the_aucs_by_hand(by_hand):
     assert result.to_json()["geometry_vs_training"]["gap"]["closed"]["whitening"]["share"] == pytest.approx(share, abs=1e-6)
 
 
-def test_no_sentence_without_a_raw_gpt_and_an_embedding_model(models):
+def test_no_sentence_without_a_raw_gpt_and_an_embedding_model(models, monkeypatch):
     llama, bert = models
     cases = {"the GPT side is whitened already": [SideSpec(llama, "mean", Options(post="whiten"), "base"),
                                                   SideSpec(bert, "native", name="embed")],
@@ -116,3 +117,5 @@ def test_no_sentence_without_a_raw_gpt_and_an_embedding_model(models):
     mixed = session().compare(PAIRS, sides=[SideSpec(llama, "mean", Options(post="center"), "c"),
                                             SideSpec(llama, "mean", name="raw"), SideSpec(bert, "native", name="e")])
     assert mixed.whitened.gpt == "raw"
+    monkeypatch.setattr(whitening_step, "CHEAP", 2 * N * 32 * 32 - 1)  # just under this SVD's size (dim 32)
+    assert session().compare(PAIRS, SideSpec(llama, "mean"), SideSpec(bert, "native")).whitened is None
