@@ -85,4 +85,3 @@ def test_a_row_reads_a_layer_and_a_post_processing():
     specs = sides_form.specs_from_form("a", None, "b", None, Options(), rows)
     assert (specs[2].options.layer, specs[2].options.post) == (-3, "whiten")
     assert (specs[3].options.layer, specs[3].options.post) == (None, "none")
-
