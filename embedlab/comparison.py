@@ -5,7 +5,9 @@ pairs and every side's result, in order). What a side is (`SideSpec`) is `sides.
 the question x answer cosine matrix and scores it, keeping the vectors so later views (the PCA map)
 never embed again. `compare()` does that for each side. JSON exists only at the edges:
 `Comparison.to_json()` writes the schema the CLI, the API and the exports share, `from_json()` reads it
-back (without vectors).
+back (without vectors, and without the whitened step: its words need its matrix). Where there is a raw
+GPT side and an embedding model, `compare()` also whitens the GPT side's vectors, for the verdict's
+sentence on geometry and training (`analysis/whitening_step.py`).
 
 Pair sets of any size: above OVERVIEW_PAIRS a side is scored in row blocks (`metrics_blocks`), which
 also keeps what the large-set figures need; above FULL_MATRIX_PAIRS the n x n matrix is never held, and
@@ -27,6 +29,7 @@ from .analysis.intervals import RESAMPLES, SEED, Uncertainty, measure, pending
 from .analysis.linear import LINEAR_PAIRS
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN, Geometry, geometry
 from .analysis.post import processed
+from .analysis.whitening_step import WhitenedStep, measure_step, step_gap, step_json
 from .backends import Backend
 from .cache import EmbeddingCache
 from .embedding import Embedded, Progress, embed
@@ -118,6 +121,7 @@ class Comparison:
     sides: dict[str, SideResult]  # in the order they were given
     resamples: int = RESAMPLES  # of the bootstrap behind `uncertainty`
     seed: int = SEED
+    whitened: WhitenedStep | None = None  # the raw GPT side whitened, beside the embedding model (whitening_step.py)
 
     def ranking(self) -> list[str]:
         """Side names by their AUC and margin, highest first (see `metrics.rank`): ranked once (`_ranked`),
@@ -139,6 +143,11 @@ class Comparison:
         pairs the metrics are on (those no tuned side has seen, see `excluded`)."""
         return measure_sides(self.sides, len(self.pairs), self.resamples, self.seed, excluded=self.excluded)
 
+    @cached_property
+    def whitened_gap(self):
+        """What whitening closes of the raw GPT's gap to the embedding model (`whitening_step.step_gap`)."""
+        return step_gap(self)
+
     def pending(self) -> "Comparison":
         """A copy to draw at once, before the bootstrap: its `uncertainty` holds no resamples and says the
         intervals are being computed, so every view shows the point metrics, no brackets or marks, and a
@@ -155,7 +164,7 @@ class Comparison:
 
     def without_vectors(self) -> "Comparison":
         lighter = replace(self, sides={name: replace(side, vectors=None) for name, side in self.sides.items()})
-        for measured in ("uncertainty", "_ranked"):  # computed already: the lighter copy keeps it
+        for measured in ("uncertainty", "_ranked", "whitened_gap"):  # computed already: the lighter copy keeps it
             if measured in self.__dict__:
                 lighter.__dict__[measured] = self.__dict__[measured]
         return lighter
@@ -167,7 +176,8 @@ class Comparison:
         u = self.uncertainty
         return {"pairs": [p.as_dict() for p in self.pairs], "sides": list(self.sides), "bootstrap": u.settings(),
                 "results": {name: {**side.to_json(), **u.side_json(name)} for name, side in self.sides.items()},
-                "excluded_pairs": list(self.excluded), "scored_on": scored_on(self)}
+                "excluded_pairs": list(self.excluded), "scored_on": scored_on(self),
+                "geometry_vs_training": step_json(self)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Comparison":
@@ -237,7 +247,8 @@ def compare(pairs: Sequence[Pair], sources: dict[str, SideSource], specs: dict[s
         embedded = members[0].embed_group(members, texts, roles, cache, progress)
         results.update({n: side_result(sources[n], e, len(pairs), specs[n].options) for n, e in zip(names, embedded)})
     tuned = tuned_sides(sources)  # fine-tuned folders: named, their training pairs marked and left out of metrics
-    return Comparison(tuple(pairs), held_out(pairs, {name: results[name] for name in specs}, tuned))
+    sides = held_out(pairs, {name: results[name] for name in specs}, tuned)
+    return Comparison(tuple(pairs), sides, whitened=measure_step(sides, len(pairs)))
 
 
 def compare_backends(pairs: Sequence[Pair], backends: dict[str, Backend], specs: dict[str, SideSpec],

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN
 from .analysis.intervals import Difference, Uncertainty, decide
-from .comparison import Comparison, SideResult
+from .analysis.whitening_step import step_words
+from .comparison import Comparison
 from .numbers import number, span  # noqa: F401 - number: the reports' one way of writing a figure
 from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
-from .presets import PRESETS
+# is_embedder and reading: the CLI, the views and the figures import them from here
+from .roles import gpt_and_embedder, is_embedder, reading, side_name  # noqa: F401
 from .tuned import scored_on
 
 GEOMETRY_NOTE = (f"top share: {GEOMETRY_EXPLAIN['top_share']}.\neffective rank: {GEOMETRY_EXPLAIN['effective_rank']}. "
@@ -67,38 +69,18 @@ def change_words(u: Uncertainty, before: str, after: str, metric: str = "auc") -
     return f"{words} (clearly {'higher' if d.clear() > 0 else 'lower'}: {difference_words(d)})"
 
 
-def reading(side: SideResult) -> str:
-    """How a side read its vectors: the method, the layer where one was chosen, the post-processing."""
-    layer = f", layer {side.options.layer}" if side.options.layer is not None else ""
-    post = {"center": ", centred", "whiten": f", whitened ({side.options.whiten_dims} dims)"}.get(side.options.post, "")
-    return f"{side.method}{layer}{post}"
-
-
-def _name(side: SideResult) -> str:
-    return f"{side.model} ({reading(side)})"
-
-
-def is_embedder(side: SideResult) -> bool:
-    """Whether a side is a trained embedding model (its own pipeline, or a preset of that kind) rather
-    than a way of reading a GPT without training."""
-    preset = PRESETS.get(side.model)
-    return side.method == "native" or (preset is not None and preset.side == "embed")
-
-
 def _gap(comparison: Comparison) -> str:
     """How far the best training-free GPT side is from the best embedding model, where both kinds are present."""
     sides = comparison.sides
-    ranked = comparison.ranking()
-    gpts = [n for n in ranked if not is_embedder(sides[n]) and sides[n].seen_in_training is None]  # tuned: not training-free
-    embedders = [n for n in ranked if is_embedder(sides[n])]
-    if not gpts or not embedders:
+    picked = gpt_and_embedder(sides)  # tuned sides are not training-free
+    if picked is None:
         return ""
-    g, e = gpts[0], embedders[0]
+    g, e = picked
     d = comparison.uncertainty.difference(e, g, "auc")
     behind = f"{number(d.value, 3)} {span(d.low, d.high)}" if d else number(sides[e].metrics.auc - sides[g].metrics.auc, 3)
-    return (f" The best training-free GPT method, {_name(sides[g])}, is {behind} AUC and "
+    return (f" The best training-free GPT method, {side_name(sides[g])}, is {behind} AUC and "
             f"{number(sides[e].metrics.margin - sides[g].metrics.margin, 3)} margin behind the best embedding "
-            f"model, {_name(sides[e])}.")
+            f"model, {side_name(sides[e])}.")
 
 
 def first_answers(comparison: Comparison) -> str:
@@ -109,7 +91,7 @@ def first_answers(comparison: Comparison) -> str:
     n = len(comparison.pairs) - len(comparison.excluded)
     if n < 1:
         return ""
-    counts = [(round(comparison.sides[name].metrics.top1 * n), _name(comparison.sides[name]))
+    counts = [(round(comparison.sides[name].metrics.top1 * n), side_name(comparison.sides[name]))
               for name in comparison.ranking()]
     unit = "question" if n == 1 else "questions"
     said = [f"{counts[0][0]} of {n} {unit} with {counts[0][1]}"] + [f"{k} of {n} with {name}" for k, name in counts[1:]]
@@ -128,7 +110,7 @@ def verdict(comparison: Comparison) -> str:
                     f"were used in training, which leaves {n} unseen; compare on pairs the tuned model has not seen.")
         return ("One pair has no non-matching pairs to compare it with: add at least one more pair to see "
                 "whether matching pairs stand out.")
-    parts = "; ".join(f"{_name(s)} separates matching pairs by {number(s.metrics.margin)}" for s in sides.values())
+    parts = "; ".join(f"{side_name(s)} separates matching pairs by {number(s.metrics.margin)}" for s in sides.values())
     if len(sides) < 2:
         return parts + "."
     ranking = comparison.ranking()
@@ -138,7 +120,7 @@ def verdict(comparison: Comparison) -> str:
         parts = f"{len(sides)} sides"
     auc = (f"AUC {with_interval(u, first, 'auc', sides[first].metrics.auc, 2)} vs "
            f"{with_interval(u, second, 'auc', sides[second].metrics.auc, 2)}")
-    both = f"{'the first two, ' if many else ''}{_name(sides[first])} and {_name(sides[second])}"
+    both = f"{'the first two, ' if many else ''}{side_name(sides[first])} and {side_name(sides[second])}"
     outcome, metric, d = decide(u, first, second)
     if outcome is None:
         why = u.reason(first) or u.reason(second) or "the sides cannot be compared"
@@ -152,10 +134,10 @@ def verdict(comparison: Comparison) -> str:
     winner, other = (first, second) if outcome == 1 else (second, first)
     d = d if outcome == 1 else d.negated()
     if many and not all(decide(u, winner, o)[0] == 1 for o in ranking if o != winner):
-        return (f"{parts}: {_name(sides[winner])} is clearly ahead of {_name(sides[other])} but not of every other "
+        return (f"{parts}: {side_name(sides[winner])} is clearly ahead of {side_name(sides[other])} but not of every other "
                 f"side ({auc}; {METRIC_LABELS[metric]} {difference_words(d)}).{gap}")
-    return (f"{parts}: {_name(sides[winner])} tells matching pairs apart {'the best' if many else 'better'} "
-            f"({auc}{f' for the next, {_name(sides[other])}' if many else ''}; {METRIC_LABELS[metric]} "
+    return (f"{parts}: {side_name(sides[winner])} tells matching pairs apart {'the best' if many else 'better'} "
+            f"({auc}{f' for the next, {side_name(sides[other])}' if many else ''}; {METRIC_LABELS[metric]} "
             f"{difference_words(d)}).{gap}")
 
 
@@ -179,4 +161,5 @@ def table(comparison: Comparison) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     scored = scored_on(comparison)
     return "\n".join([f"{len(comparison.pairs)} pairs", *lines, interval_note(u), "", *([scored] if scored else []),
-                      first_answers(comparison), verdict(comparison), "", GEOMETRY_NOTE])
+                      first_answers(comparison), verdict(comparison),
+                      *([geometry] if (geometry := step_words(comparison)) else []), "", GEOMETRY_NOTE])

@@ -78,7 +78,7 @@ class FormEvents:
                     side.model: gr.update(value=model, choices=choices.row_model_choices(model, self.session.settings)),
                     side.method: gr.update(choices=offered, value=row.get("method")),
                     side.chat_template: gr.update(value=row.get("chat_template") or "default"),
-                    side.layer: gr.update(value=row.get("layer")), side.post: gr.update(value=row.get("post") or "none"),
+                    side.layer: gr.update(value=sides_form.layer_text(row.get("layer"))), side.post: gr.update(value=row.get("post") or "none"),
                     side.row: gr.update(visible=i < len(rows))}
         return out
 

@@ -25,7 +25,7 @@ from .figures import PROJECTION_TITLE
 from .overview import ZOOM_MAX
 from .page_assets import EXAMPLES, FILE_TYPES, INTRO, TITLE, WAITING, model_info, tune_intro
 from .results import SIDE_SLOTS
-from .sides_form import EXTRA_ROWS, ROW_FIELDS
+from .sides_form import CLASSIC_FIELDS, EXTRA_ROWS, ROW_FIELDS
 from .tables import COLUMNS, pairs_to_rows
 from .tune_section import DEFAULT_SECONDS
 from .tune_view import SIDE_NAMES
@@ -36,6 +36,16 @@ class ClassicRow:
     """One of the two classic model rows (base GPT, embedding model)."""
     model: gr.Dropdown
     method: gr.Dropdown
+    layer: gr.Textbox
+    post: gr.Dropdown
+
+    def reading(self) -> list:
+        """The fields of how the row reads its model, in sides_form.CLASSIC_FIELDS order."""
+        return [getattr(self, name) for name in CLASSIC_FIELDS]
+
+    def fields(self) -> list:
+        """The row's value fields: its model, its method, then `reading`."""
+        return [self.model, self.method, *self.reading()]
 
 
 @dataclass
@@ -45,7 +55,7 @@ class SideRow:
     model: gr.Dropdown
     method: gr.Dropdown
     chat_template: gr.Dropdown
-    layer: gr.Number
+    layer: gr.Textbox
     post: gr.Dropdown
     remove: gr.Button
     row: gr.Row
@@ -121,6 +131,15 @@ class Layout:
         """Every extra row's value fields, row after row (sides_form.extra_rows reads them back)."""
         return [component for row in self.side_rows for component in row.fields()]
 
+    def classic_fields(self) -> list:
+        """Both classic rows' value fields, base then embed (`ClassicRow.fields`)."""
+        return [component for row in self.classic.values() for component in row.fields()]
+
+    def form_values(self) -> list:
+        """What the Compare event reads after the Advanced panel (sides_form's docstring): every extra row's
+        fields, then the classic rows' CLASSIC_FIELDS."""
+        return [*self.side_fields(), *(c for row in self.classic.values() for c in row.reading())]
+
 
 def _pairs_column() -> dict:
     first_rows = pairs_to_rows(read_pairs(EXAMPLES["original"][1])) if "original" in EXAMPLES else [["", ""]]
@@ -150,8 +169,19 @@ def _classic_rows(settings: Settings) -> dict:
             # locked until then, so the late list never replaces a visitor's choice
             method = gr.Dropdown([], value=None, label="Method", scale=2, interactive=False,
                                  info="empty: the model's default", elem_id=f"{side}-method")
-        rows[side] = ClassicRow(model, method)
+        with gr.Row(elem_classes=["classic-reading"]):  # how the model is read, a line of its own under it
+            layer, post = _reading_fields(side)
+        rows[side] = ClassicRow(model, method, layer, post)
     return rows
+
+
+def _reading_fields(key: str) -> tuple[gr.Textbox, gr.Dropdown]:
+    """A row's Layer (empty: the last; docs/inside-the-gpt.md) and Post fields, as every model row has them.
+    Layer is a text field: an empty gr.Number shows, and sends, 0 (the token embeddings) when the page opens."""
+    layer = gr.Textbox("", label="Layer", placeholder="last", max_lines=1, scale=1, min_width=70,
+                       elem_id=f"{key}-layer")
+    post = gr.Dropdown(list(POST), value="none", label="Post", scale=1, min_width=90, elem_id=f"{key}-post")
+    return layer, post
 
 
 def _side_row(number: int, every_model: list, settings: Settings) -> SideRow:
@@ -164,9 +194,7 @@ def _side_row(number: int, every_model: list, settings: Settings) -> SideRow:
                             min_width=200, elem_id=f"{key}-model")
         method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=130, elem_id=f"{key}-method")
         chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100)
-        layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=70,
-                          elem_id=f"{key}-layer")  # empty: the last (docs/inside-the-gpt.md)
-        post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=100, elem_id=f"{key}-post")
+        layer, post = _reading_fields(key)
         remove = gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"{key}-remove")
     return SideRow(name, model, method, chat, layer, post, remove, row)
 

@@ -59,6 +59,8 @@ table.leaderboard tbody th[scope=row] {min-width: 7em;}
 #results.stale > * {opacity: 0.55;}
 /* each extra side row is a card: its ✕ inside its border */
 .extra-side {border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); padding: 6px;}
+/* a classic row's Layer and Post: a line under its model and method, joined to them */
+.classic-reading {margin-top: calc(-1 * var(--layout-gap)); border-top: 1px dashed var(--border-color-primary);}
 progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent);}
 @media PHONE_WIDTHS {
   .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}

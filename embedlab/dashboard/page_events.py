@@ -33,7 +33,8 @@ class PageEvents:
         pairs = tables.rows_to_pairs(rows)
         opts = choices.options(task, chat_template, max_length)
         specs = sides_form.specs_from_form(base, base_method, embed, embed_method, opts,
-                                           sides_form.extra_rows(values, int(extra_count or 0)))
+                                           sides_form.extra_rows(values, int(extra_count or 0)),
+                                           sides_form.classic_rows(values))
         specs = [replace(spec, model=visitors.resolve(spec.model)) for spec in specs]
         return pairs, specs, self.session.session_for([spec.model for spec in specs])
 
@@ -42,8 +43,9 @@ class PageEvents:
                 task: str, chat_template: str, max_length: float | None, device: str, progress=gr.Progress(),
                 extra_count: int = 0, *values) -> dict:
         """Run every side on the table's pairs: the two classic rows and the `extra_count` extra rows
-        (`values`: each row's sides_form.ROW_FIELDS values, row after row). `progress` sits among the
-        positional parameters because Gradio only tracks a Progress it finds there."""
+        (`values`: `Layout.form_values`, each extra row's sides_form.ROW_FIELDS values, row after row, then
+        the classic rows' CLASSIC_FIELDS). `progress` sits among the positional parameters because Gradio
+        only tracks a Progress it finds there."""
         pairs, specs, session = self.specs(rows, base, base_method, embed_, embed_method, task, chat_template,
                                            max_length, extra_count, values)
         request = self.session.request(pairs, specs, session, None if device == "auto" else device)

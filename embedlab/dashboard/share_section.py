@@ -21,7 +21,7 @@ import gradio as gr
 from ..errors import ShareError
 from ..shares import ShareLimits, ShareStore, record
 from ..sides import SideSpec
-from . import choices, tables
+from . import choices, sides_form, tables
 from .compute import PageSession, compute
 from .form_events import FormEvents
 from .layout import Layout
@@ -71,13 +71,15 @@ class ShareEvents:
         return {layout.opened: (pairs, specs), layout.pairs: tables.pairs_to_rows(pairs), **self.sides_shown(specs)}
 
     def sides_shown(self, specs: list[SideSpec]) -> dict:
-        """The sides form showing `specs`: the classic rows' models and methods (each method list that
-        model's), then the extra rows."""
+        """The sides form showing `specs`: the classic rows' models, methods (each method list that
+        model's), layers and post-processing, then the extra rows."""
         layout, shown = self.layout, {}
         for row, spec in zip(layout.classic.values(), specs):
             offered = choices.method_choices(*self.session.owner(spec.model))[0]
             shown[row.model], shown[row.method] = gr.update(value=spec.model), gr.update(choices=offered,
                                                                                       value=spec.method)
+            shown[row.layer] = gr.update(value=sides_form.layer_text(spec.options.layer))
+            shown[row.post] = gr.update(value=spec.options.post)
         rows = [{"name": s.name, "model": s.model, "method": s.method, "chat_template": chat_word(s.options.chat_template),
                  "layer": s.options.layer, "post": s.options.post} for s in specs[len(layout.classic):]]
         return shown | self.form.rows_shown(rows)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..analysis.geometry import EXPLAIN
 from ..analysis.intervals import best_of
+from ..analysis.whitening_step import step_words
 from ..comparison import Comparison, SideResult
 from ..glossary import meaning
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, RANK_WORDS
@@ -37,6 +38,7 @@ def verdict_html(comparison: Comparison) -> str:
     scored = scored_on(comparison)
     return (f'<div class="verdict"><p class="verdict-line">{_e(first_answers(comparison))}</p>'
             f'<p class="verdict-detail">{_e(verdict(comparison))}</p>'
+            + (f'<p class="verdict-geometry">{_e(geometry)}</p>' if (geometry := step_words(comparison)) else "")
             + (f'<p class="scored-on">{_e(scored)}</p>' if scored else "")
             + f'<p class="run-line">{len(comparison.pairs)} pairs. {_e(run_line(comparison))}.</p></div>')
 

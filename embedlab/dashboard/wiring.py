@@ -104,7 +104,7 @@ def wire_results(layout: Layout, handlers: Handlers) -> None:
     compared = layout.compare.click(
         page.compare, [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
                        classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
-                       layout.extra_count, *layout.side_fields()],
+                       layout.extra_count, *layout.form_values()],
         [layout.state, *results], api_name="compare", concurrency_id=CONCURRENCY_ID, show_progress_on=layout.verdict)
     compared.success(None, js=SHOW_RESULTS, api_name=False, queue=False)
     then_intervals(compared, layout, page)
@@ -132,7 +132,7 @@ def wire_staleness(layout: Layout, compared) -> None:
     """The results are out of date once the pairs or any side's field change, or when a Compare fails;
     current again when a Compare succeeds (all in the browser: the class `stale` on #results)."""
     inputs = [layout.pairs, layout.task, layout.chat_template, layout.max_length, layout.device, layout.extra_count,
-              *(c for row in layout.classic.values() for c in (row.model, row.method)), *layout.side_fields()]
+              *layout.classic_fields(), *layout.side_fields()]
     gr.on([c.change for c in inputs], None, None, None, js=RESULTS_STALE, api_name=False, queue=False)
     compared.success(None, js=RESULTS_CURRENT, api_name=False, queue=False)
     compared.failure(None, js=RESULTS_STALE, api_name=False, queue=False)
@@ -169,7 +169,7 @@ def wire_share(demo: gr.Blocks, layout: Layout, handlers: Handlers) -> None:
     share, page = handlers.share, handlers.page
     layout.share.click(share.share, layout.state, layout.share_link, api_name=False, **AT_ONCE
                        ).then(None, layout.share_link, layout.share_link, js=LINK_JS, api_name=False, queue=False)
-    sides = [c for row in layout.classic.values() for c in (row.model, row.method)] + _rows_outputs(layout)
+    sides = layout.classic_fields() + _rows_outputs(layout)
     demo.load(share.read, None, [layout.opened, layout.pairs, *sides], api_name=False, show_progress="hidden",
               **AT_ONCE)
     ran = layout.opened.change(share.run, layout.opened, [layout.state, *_result_outputs(layout), *sides],

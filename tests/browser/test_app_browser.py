@@ -189,3 +189,30 @@ def _layer_and_whiten(page):
     page.screenshot(path=str(ARTIFACTS / "browser-layer-whiten.png"), full_page=True)
     page.click("#side-3-remove")
     page.locator("#side-3-name").wait_for(state="hidden")
+
+
+def test_the_base_row_reads_a_layer_and_the_verdict_weighs_geometry_against_training(page, app_server):
+    """The base GPT row's own Layer reaches the comparison (its heatmap titled with it), and the verdict
+    says what whitening that raw GPT side does beside the embedding model. Screenshots at 1440 and 390 px
+    wide. (A page of its own, so the other tests' rows stay as they left them.)"""
+    own = open_dashboard(page.context.browser, app_server, viewport={"width": 1440, "height": 1000})
+    try:
+        own.get_by_role("button", name="Example: 30 pairs with near-misses").click()
+        cell(own, 0, 0).get_by_text("What is a Python list?").wait_for()
+        own.wait_for_function("document.querySelector('#base-method input').value === 'logits'", timeout=60_000)
+        own.locator("#base-method input").click()
+        own.get_by_role("option", name="mean", exact=True).click()
+        own.locator("#base-layer input").fill("10")
+        compare_and_wait(own, 30)
+        titles = own.locator("#heatmaps .side-plot .gtitle").all_text_contents()
+        assert "Base GPT: smollm2-135m-instruct (mean, layer 10)" in titles, titles
+        geometry = own.locator("#verdict .verdict-geometry").inner_text()
+        assert geometry.startswith("Whitened without labels ("), geometry
+        assert "smollm2-135m-instruct (mean, layer 10) goes from AUC " in geometry, geometry
+        assert "all-minilm-l6-v2 (native)" in geometry and "transductive" in geometry, geometry
+        own.screenshot(path=str(ARTIFACTS / "browser-classic-layer-1440.png"), full_page=True)
+        own.set_viewport_size({"width": 390, "height": 844})
+        own.locator("#base-layer input").scroll_into_view_if_needed()
+        own.screenshot(path=str(ARTIFACTS / "browser-classic-layer-390.png"), full_page=True)
+    finally:
+        own.close()

@@ -76,14 +76,16 @@ def test_reading_a_link_fills_the_table_and_the_sides(tmp_path):
     sec = section(tmp_path)
     sec.form.rows_shown = lambda rows: {"rows": rows}  # the extra rows' outputs, as given
     layout = sec.layout
-    query = sec.share(state(base=("smollm2-135m-instruct", "mean", Options()), embed=("all-minilm-l6-v2", "native", Options()),
+    query = sec.share(state(base=("smollm2-135m-instruct", "mean", Options(layer=-2, post="center")),
+                            embed=("all-minilm-l6-v2", "native", Options()),
                             third=("all-minilm-l6-v2", "mean", Options(chat_template=False, layer=2, post="whiten"))))
     shown = sec.read(opening(query.split("=", 1)[1]))
     assert shown[layout.pairs] == [[p.question, p.answer] for p in PAIRS]
-    assert [shown[c]["value"] for row in layout.classic.values() for c in (row.model, row.method)] == [
-        "smollm2-135m-instruct", "mean", "all-minilm-l6-v2", "native"]
+    assert [shown[c]["value"] for c in layout.classic_fields()] == [
+        "smollm2-135m-instruct", "mean", "-2", "center", "all-minilm-l6-v2", "native", "", "none"]
     assert shown["rows"] == [{"name": "third", "model": "all-minilm-l6-v2", "method": "mean",
                               "chat_template": "off", "layer": 2, "post": "whiten"}]
     pairs, specs = shown[layout.opened]
-    assert tuple(pairs) == PAIRS and [(s.name, s.options.post) for s in specs] == [("base", "none"), ("embed", "none"),
+    assert tuple(pairs) == PAIRS and [(s.name, s.options.post) for s in specs] == [("base", "center"), ("embed", "none"),
                                                                                ("third", "whiten")]
+    assert specs[0].options.layer == -2
