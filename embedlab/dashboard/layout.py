@@ -154,15 +154,16 @@ def _classic_rows(settings: Settings) -> dict:
 
 
 def _side_row(number: int, every_model: list, settings: Settings) -> SideRow:
-    """Extra row `number` (3 and up: the sides after the classic two), hidden until added; a card (page_assets'
-    CSS) whose fields wrap onto a second line rather than squeeze a name below a readable width."""
+    """Extra row `number` (3 and up: the sides after the classic two), hidden until added; a card whose fields
+    page_assets' CSS places on a grid (SIDE_CARD), the model's name on a wide cell, so no name is cut."""
     key = f"side-{number}"
     with gr.Row(visible=False, elem_id=key, elem_classes=["extra-side"]) as row:
         name = gr.Textbox(label=f"Side {number}", placeholder="name", scale=2, min_width=110, elem_id=f"{key}-name")
         model = gr.Dropdown(every_model, value=None, label="Model", allow_custom_value=settings.free_models, scale=4,
                             min_width=200, elem_id=f"{key}-model")
         method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=130, elem_id=f"{key}-method")
-        chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100)
+        chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100,
+                           elem_id=f"{key}-chat")
         layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=70,
                           elem_id=f"{key}-layer")  # empty: the last (docs/inside-the-gpt.md)
         post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=100, elem_id=f"{key}-post")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import side_card
+
 TITLE = "EmbedLab: are GPT models good embedders?"
 ASSETS = Path(__file__).resolve().parents[2] / "assets"  # the repository's assets folder
 EXAMPLES = {key: (label, ASSETS / name) for key, label, name in (
@@ -59,6 +61,7 @@ table.leaderboard tbody th[scope=row] {min-width: 7em;}
 #results.stale > * {opacity: 0.55;}
 /* each extra side row is a card: its ✕ inside its border */
 .extra-side {border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); padding: 6px;}
+SIDE_CARD
 progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent);}
 @media PHONE_WIDTHS {
   .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}
@@ -75,7 +78,7 @@ progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent
   .verdict-line {font-size: 1.05rem;}
   .verdict-detail, #verdict .run-line {font-size: 0.8rem; line-height: 1.3;}
 }
-""".replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
+""".replace("SIDE_CARD", side_card.CSS).replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
 # A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
 # (the one the command line uses) instead of the table's built-in CSV import.
 DROP_TO_UPLOAD = """<script>

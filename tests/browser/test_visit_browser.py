@@ -1,6 +1,6 @@
 """A first visit with many sides and while the server is busy, in headless Chromium on the real dashboard:
 the 30-pair example swept over every method of the base GPT fits its leaderboard at 1280, 1440 and 1920
-px (never clipped), lays its heatmaps out as small multiples led by the best side, and keeps each extra
+px (never clipped), shows every side row's model name whole at 1440 and 390 px, lays its heatmaps out as small multiples led by the best side, and keeps each extra
 side row a card with its ✕ inside; results are marked out of date when an input changes or a Compare
 fails, until the next Compare; editing a cell does what the table's hint says; a Compare pressed during
 a fine-tune says it waits for it, with the training time left.
@@ -37,6 +37,17 @@ ROW_CARDS = """() => [...document.querySelectorAll('.extra-side')].filter(row =>
           && x.top >= r.top && x.bottom <= r.bottom};
 })"""
 STALE = "() => document.querySelector('#results').classList.contains('stale')"
+# Every shown side row's text fields (model, method, name, chat, post) whose value does not fit what shows of its
+# box: the text's width (measured in the field's font) against the box, up to a dropdown's arrow, which lies over it.
+CLIPPED = """() => [...document.querySelectorAll('[id$=-model] input, [id$=-method] input, .extra-side input')]
+  .filter(i => i.offsetParent && i.type !== 'number' && i.value).map(i => {
+    const style = getComputedStyle(i), pen = document.createElement('canvas').getContext('2d');
+    pen.font = style.font;
+    const box = i.getBoundingClientRect(), arrow = i.closest('.wrap-inner')?.querySelector('.icon-wrap');
+    const end = Math.min(box.right - parseFloat(style.paddingRight), arrow ? arrow.getBoundingClientRect().left : Infinity);
+    const text = box.left + parseFloat(style.paddingLeft) + pen.measureText(i.value).width;
+    return {field: i.closest('[id]').id, value: i.value, over: Math.max(i.scrollWidth - i.clientWidth, text - end)};
+  }).filter(f => f.over > 0.5).map(f => `${f.field}: ${f.value} (${f.over.toFixed(0)} px cut)`)"""
 
 
 def cell_text(page) -> str:
@@ -62,6 +73,25 @@ def test_editing_a_cell_does_what_the_hint_says(browser, app_server):
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => document.querySelector('{CELL}').innerText.split('\\n')[0] === 'Who founded OpenAI?'")
     assert cell_text(page) == "Who founded OpenAI?"
+    page.close()
+
+
+def test_every_side_row_shows_its_model_name_whole_at_1440_and_390_px(browser, app_server):
+    page = open_dashboard(browser, app_server, viewport={"width": 1440, "height": 900})
+    page.click("#sweep")  # five extra cards, each with the base GPT's long name
+    page.wait_for_function("[...document.querySelectorAll('.extra-side')].filter(r => r.offsetParent).length >= 4")
+    page.wait_for_function("document.querySelector('#side-3-model input').value.length > 0")
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(500)
+        names = page.evaluate("[...document.querySelectorAll('[id$=-model] input')].filter(i => i.offsetParent)"
+                              ".map(i => i.value)")
+        assert len(names) >= 6 and all(names), names  # two classic rows and the cards
+        assert page.evaluate(CLIPPED) == [], width
+        rows = page.evaluate(ROW_CARDS)
+        assert rows and all(r["inside"] for r in rows), (width, rows)
+        page.locator("#side-3").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"visit-side-rows-{width}.png"))
     page.close()
 
 
