@@ -21,11 +21,12 @@ FILE_TYPES = [".csv", ".tsv", ".jsonl", ".json"]
 INTRO = ("Does a plain GPT make a good embedding model? Enter question/answer pairs, pick a base GPT and an "
          "embedding model, and press **Compare**: each model embeds the questions and the answers, and the "
          "cosine similarity of every question with every answer shows whether matching pairs stand out.")
-WAITING = "<p class='run-line'>Press <b>Compare</b>: the verdict, metrics and figures appear here.</p>"
+WAITING = "<p class='run-line placeholder'>Press <b>Compare</b>: the verdict, metrics and figures appear here.</p>"
 PHONE = "(max-width: 767px)"  # below it the figures stack, one per row
 SHORT = "(min-width: 1000px) and (max-height: 820px)"  # a projector or a small laptop: results first
 CSS = """
 #verdict {min-height: 4.5rem;}
+html.embedlab-comparing #verdict .placeholder {visibility: hidden;}  /* a Compare runs: its progress line alone (compare_marks.py) */
 .verdict-line {font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0;}
 .verdict-detail {margin: 0.2rem 0;}
 .run-line, .note {color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0.2rem 0;}
@@ -154,10 +155,6 @@ FIT_PLOTS = """<script>
 </script>"""
 # On a short wide screen the results come first (CSS above): after a Compare, show them from the top.
 SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrollTo({{top: 0}}); }}"
-# The results are marked out of date (CSS `#results.stale`) when an input changes or a Compare fails, and
-# current again when a Compare succeeds.
-RESULTS_STALE = "() => { document.querySelector('#results')?.classList.add('stale'); }"
-RESULTS_CURRENT = "() => { document.querySelector('#results')?.classList.remove('stale'); }"
 
 
 def tune_intro(hosted: bool) -> str:

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from embedlab.comparison import Comparison
-from embedlab.dashboard import figures, page_assets, results, tune_runs, views, waiting
+from embedlab.dashboard import compare_marks, figures, page_assets, results, tune_runs, views, waiting
 from embedlab.pairs import Pair
 from tests.support.results import side
 
@@ -78,14 +78,16 @@ def _config():
 def test_every_input_of_compare_and_a_failed_compare_mark_the_results_stale_and_a_success_clears_it():
     cfg, ids = _config()
     deps = cfg["dependencies"]
-    compare_index, compare = next((i, d) for i, d in enumerate(deps)
-                                  if (ids["compare"], "click") in [tuple(t) for t in d["targets"]])
-    marking = {t[0] for d in deps if d.get("js") == page_assets.RESULTS_STALE
+    on_click = [(i, d) for i, d in enumerate(deps) if (ids["compare"], "click") in [tuple(t) for t in d["targets"]]]
+    compare_index, compare = next((i, d) for i, d in on_click if d["backend_fn"])
+    # the start mark comes first: a click's listeners run in turn, each after the one before it has ended
+    assert [d.get("js") for i, d in on_click if i < compare_index] == [compare_marks.COMPARE_STARTS]
+    marking = {t[0] for d in deps if d.get("js") == compare_marks.RESULTS_STALE
                for t in d["targets"] if t[1] == "change"}
     assert set(compare["inputs"]) <= marking
     after = [d for d in deps if d.get("trigger_after") == compare_index]
-    assert [d["js"] for d in after if d["trigger_only_on_failure"]] == [page_assets.RESULTS_STALE]
-    assert page_assets.RESULTS_CURRENT in [d["js"] for d in after if d["trigger_only_on_success"]]
+    assert [d["js"] for d in after if d["trigger_only_on_failure"]] == [compare_marks.COMPARE_FAILED]
+    assert compare_marks.RESULTS_CURRENT in [d["js"] for d in after if d["trigger_only_on_success"]]
 
 
 def test_the_pairs_hint_says_what_editing_does():
