@@ -24,7 +24,6 @@ from plotly.subplots import make_subplots
 
 from ..comparison import Comparison, SideResult
 from ..metrics import split_scores
-from ..presets import SIDES
 from ..report import reading
 from . import side_order
 
@@ -59,7 +58,7 @@ def side_title(name: str, side: SideResult, place: str = "") -> str:
     """A side's plot title: its place on the leaderboard (`place`, e.g. "#1 ", with more than two sides),
     its page name, model and reading."""
     trained = f"; dotted: {len(side.seen_in_training)} pairs it trained on" if side.seen_in_training else ""
-    return escape(f"{place}{SIDES.get(name, name)}: {side.model} ({reading(side)}){trained}")
+    return escape(f"{place}{side_order.label(name)}: {side.model} ({reading(side)}){trained}")
 
 
 def color_range(matrices: Sequence) -> tuple[float, float]:
@@ -200,7 +199,7 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float],
     rows, columns = _narrow_ticks(n, 30), _narrow_ticks(n, 15)
     few = n <= 4
     return with_narrow_variant(fig, {
-        "title.text": f"{escape(place + SIDES.get(name, name))}<br>{escape(f'{r.model} ({reading(r)})')}",
+        "title.text": f"{escape(place + side_order.label(name))}<br>{escape(f'{r.model} ({reading(r)})')}",
         "yaxis.tickvals": rows,
         "yaxis.ticktext": question_labels(pairs, 10) if few else [f"Q{i + 1}" for i in rows],
         "xaxis.tickvals": columns,

@@ -148,7 +148,7 @@ def _classic_rows(settings: Settings) -> dict:
             # filled when the page opens (reading a model's configuration imports transformers);
             # locked until then, so the late list never replaces a visitor's choice
             method = gr.Dropdown([], value=None, label="Method", scale=2, interactive=False,
-                                 info="empty: the model's default", elem_id=f"{side}-method")
+                                 info="those valid for this model; its default chosen", elem_id=f"{side}-method")
         rows[side] = ClassicRow(model, method)
     return rows
 
@@ -164,7 +164,7 @@ def _side_row(number: int, every_model: list, settings: Settings) -> SideRow:
         method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=130, elem_id=f"{key}-method")
         chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100,
                            elem_id=f"{key}-chat")
-        layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=70,
+        layer = gr.Number(None, precision=0, label="Layer", scale=1, min_width=70, placeholder="last",
                           elem_id=f"{key}-layer")  # empty: the last (docs/inside-the-gpt.md)
         post = gr.Dropdown(list(POST), value="none", label="Post", scale=2, min_width=100, elem_id=f"{key}-post")
         remove = gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"{key}-remove")

@@ -59,7 +59,7 @@ def metrics_html(comparison: Comparison) -> str:
     u, shown = comparison.uncertainty, side_order.shown(comparison)
     sides = {name: comparison.sides[name] for name, _ in shown}
     place = dict(shown)
-    head = "".join(f"<th>{place[name]}{_e(name)}<br><span class='model'>{_e(r.model)}</span><br>"
+    head = "".join(f"<th>{place[name]}{_e(side_order.label(name))}<br><span class='model'>{_e(r.model)}</span><br>"
                    f"<span class='method'>{_e(reading(r))}, dim {r.dim}</span></th>" for name, r in sides.items())
     rows = []
     for metric in METRIC_NAMES:

@@ -1,8 +1,9 @@
 """What the page shows with many sides and while it waits: the leaderboard marked as such (the page's CSS
 gives it the full width), the heatmaps in leaderboard order with each side's place in its title, every
 input of Compare marking the results out of date (and a failed Compare too, a successful one clearing
-it), the hint over the pairs table, and the words of a Compare waiting for a fine-tune or another
-comparison. No browser and no models (tests/browser/test_visit_browser.py has the browser's side)."""
+it), the hints over the pairs table and the method lists, an empty layer box saying it means the last,
+and the words of a Compare waiting for a fine-tune or another comparison. No browser and no models
+(tests/browser/test_visit_browser.py has the browser's side)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from embedlab.comparison import Comparison
 from embedlab.dashboard import compare_marks, figures, page_assets, results, tune_runs, views, waiting
+from embedlab.dashboard.sides_form import EXTRA_ROWS
 from embedlab.pairs import Pair
 from tests.support.results import side
 
@@ -94,6 +96,15 @@ def test_the_pairs_hint_says_what_editing_does():
     cfg, ids = _config()
     label = next(c["props"]["label"] for c in cfg["components"] if c["id"] == ids["pairs"])
     assert "double-click a cell" in label and "click a cell to edit" not in label.replace("double-click", "")
+
+
+def test_the_method_hint_matches_the_filled_box_and_an_empty_layer_box_says_it_means_the_last():
+    cfg, ids = _config()
+    props = {c["id"]: c["props"] for c in cfg["components"]}
+    for side in ("base", "embed"):  # the box shows the model's default method, never empty
+        info = props[ids[f"{side}-method"]]["info"]
+        assert "default" in info and "empty" not in info, info
+    assert all(props[ids[f"side-{n}-layer"]]["placeholder"] == "last" for n in range(3, 3 + EXTRA_ROWS))
 
 
 def test_waiting_words_name_what_the_compare_waits_for():

@@ -1,7 +1,8 @@
 """Every per-side view of the results in one order: with more than two sides the leaderboard's (highest
 AUC first, each title led by its place), for a small set (heatmaps, PCA maps) and a large one (block-mean
-maps, exact zooms, PCA maps) alike, the PCA maps drawn again for an asked question too, and the metrics table's columns in the same order; with two sides the
-order given, no places. The expected order is each side's AUC computed here, one text at a time."""
+maps, exact zooms, PCA maps) alike, the PCA maps drawn again for an asked question too, and the metrics
+table's columns, each side under the name its figures give it; with two sides the order given, no
+places. The expected order is each side's AUC computed here, one text at a time."""
 
 from __future__ import annotations
 
@@ -80,8 +81,8 @@ def test_every_per_side_figure_and_the_table_follow_the_leaderboard(large):
     if large:
         _, zoomed = overview.zoom_views(state.comparison, state.vectors, 0, 5)
         assert [t[:len(e)] for t, e in zip(_titles(zoomed), expected)] == expected
-    table = views.metrics_html(state.comparison)
-    columns = [table.index(f"#{k} {name}<br>") for k, name in enumerate(order, 1)]
+    table = views.metrics_html(state.comparison)  # its columns in that order, each side named as in its figures
+    columns = [table.index(f"#{k} {_label(name)}<br>") for k, name in enumerate(order, 1)]
     assert columns == sorted(columns)
 
 
