@@ -20,7 +20,7 @@ from ..ask import check_question
 from ..backends.vectors import METHOD as VECTORS_METHOD
 from ..errors import EmbedLabError
 from ..sides import SideSpec
-from . import figures
+from . import figures, side_order
 from .compute import PageSession, compute_answers
 from .page_errors import on_page
 from .results import ViewState, slots
@@ -40,8 +40,8 @@ def maps_with_question(state: ViewState, query_vectors: dict[str, np.ndarray], q
     points, explained = state.points()
     shown = state.sampled_comparison()
     maps = []
-    for name in state.comparison.sides:
-        fig = figures.side_projection(shown, name, points[name], explained[name])
+    for name, place in side_order.shown(state.comparison):  # in the order the page shows them
+        fig = figures.side_projection(shown, name, points[name], explained[name], place)
         if name in query_vectors:
             fig.add_trace(question_trace(state.pca[name].project(query_vectors[name])[0], question))
         maps.append(fig)

@@ -24,8 +24,8 @@ from plotly.subplots import make_subplots
 
 from ..comparison import Comparison, SideResult
 from ..metrics import split_scores
-from ..presets import SIDES
 from ..report import reading
+from . import side_order
 
 COLORSCALE = "Viridis"
 MATCH_COLOR = "#e4572e"  # outline of matching cells; questions and answers in the PCA map
@@ -58,7 +58,7 @@ def side_title(name: str, side: SideResult, place: str = "") -> str:
     """A side's plot title: its place on the leaderboard (`place`, e.g. "#1 ", with more than two sides),
     its page name, model and reading."""
     trained = f"; dotted: {len(side.seen_in_training)} pairs it trained on" if side.seen_in_training else ""
-    return escape(f"{place}{SIDES.get(name, name)}: {side.model} ({reading(side)}){trained}")
+    return escape(f"{place}{side_order.label(name)}: {side.model} ({reading(side)}){trained}")
 
 
 def color_range(matrices: Sequence) -> tuple[float, float]:
@@ -199,7 +199,7 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float],
     rows, columns = _narrow_ticks(n, 30), _narrow_ticks(n, 15)
     few = n <= 4
     return with_narrow_variant(fig, {
-        "title.text": f"{escape(place + SIDES.get(name, name))}<br>{escape(f'{r.model} ({reading(r)})')}",
+        "title.text": f"{escape(place + side_order.label(name))}<br>{escape(f'{r.model} ({reading(r)})')}",
         "yaxis.tickvals": rows,
         "yaxis.ticktext": question_labels(pairs, 10) if few else [f"Q{i + 1}" for i in rows],
         "xaxis.tickvals": columns,
@@ -216,12 +216,13 @@ def side_heatmap(comparison: Comparison, name: str, zrange: tuple[float, float],
 
 def side_heatmaps(comparison: Comparison, ranked: bool = False) -> list[go.Figure]:
     """One heatmap figure per side, all on one colour scale (`color_range` over every side), in the sides'
-    order. `ranked` with more than two sides (the results' leaderboard): in leaderboard order, each title
-    led by its place ("#1 ..."), so the best side's map is the first and every map is found by its place."""
+    order. `ranked` (the results'): in the page's order (`side_order.shown`: with more than two sides the
+    leaderboard's, each title led by its place, "#1 ..."), so the best side's map is the first and every map
+    is found by its place."""
     zrange = color_range([r.similarity for r in comparison.sides.values()])
-    if not ranked or len(comparison.sides) <= 2:
+    if not ranked:
         return [side_heatmap(comparison, name, zrange) for name in comparison.sides]
-    return [side_heatmap(comparison, name, zrange, f"#{k} ") for k, name in enumerate(comparison.ranking(), 1)]
+    return [side_heatmap(comparison, name, zrange, place) for name, place in side_order.shown(comparison)]
 
 
 def score_distributions(comparison: Comparison) -> go.Figure:
@@ -288,8 +289,8 @@ def loss_curve(losses: Sequence[float], title: str = "Training loss (InfoNCE) pe
     return fig
 
 
-def projection_title(name: str, side: SideResult, explained) -> str:
-    return f"{side_title(name, side)}, PCA ({100 * sum(explained):.0f}% of variance)"
+def projection_title(name: str, side: SideResult, explained, place: str = "") -> str:
+    return f"{side_title(name, side, place)}, PCA ({100 * sum(explained):.0f}% of variance)"
 
 
 def projection_traces(pairs, points, legend: bool = True) -> list[go.Scatter]:
@@ -333,21 +334,22 @@ def projection(comparison: Comparison, points: dict[str, np.ndarray], explained:
     return fig
 
 
-def side_projection(comparison: Comparison, name: str, points, explained) -> go.Figure:
-    """One side's PCA map as a figure of its own (one per plot on the page); its title takes two lines
-    in a box narrower than NARROW_BELOW px."""
+def side_projection(comparison: Comparison, name: str, points, explained, place: str = "") -> go.Figure:
+    """One side's PCA map as a figure of its own (one per plot on the page), its title led by its place
+    (`place`, as the heatmaps'); its title takes two lines in a box narrower than NARROW_BELOW px."""
     r = comparison.sides[name]
     fig = go.Figure(projection_traces(comparison.pairs, points))
     fig.update_xaxes(title_text="PC 1", zeroline=False)
     fig.update_yaxes(title_text="PC 2", zeroline=False)
     fig.update_layout(template=TEMPLATE, height=440, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      title={"text": projection_title(name, r, explained), **SIDE_TITLE},
+                      title={"text": projection_title(name, r, explained, place), **SIDE_TITLE},
                       legend={"orientation": "h", "y": -0.18})
     return with_narrow_variant(fig, {
-        "title.text": f"{side_title(name, r)}<br>PCA, {100 * sum(explained):.0f}% of variance", "margin.t": 60})
+        "title.text": f"{side_title(name, r, place)}<br>PCA, {100 * sum(explained):.0f}% of variance", "margin.t": 60})
 
 
 def side_projections(comparison: Comparison, points: dict[str, np.ndarray],
                      explained: dict[str, np.ndarray]) -> list[go.Figure]:
-    """One PCA map figure per side."""
-    return [side_projection(comparison, name, points[name], explained[name]) for name in comparison.sides]
+    """One PCA map figure per side, in the page's order (`side_order.shown`, as the heatmaps)."""
+    return [side_projection(comparison, name, points[name], explained[name], place)
+            for name, place in side_order.shown(comparison)]

@@ -168,7 +168,7 @@ def _classic_rows(settings: Settings) -> dict:
             # filled when the page opens (reading a model's configuration imports transformers);
             # locked until then, so the late list never replaces a visitor's choice
             method = gr.Dropdown([], value=None, label="Method", scale=2, interactive=False,
-                                 info="empty: the model's default", elem_id=f"{side}-method")
+                                 info="those valid for this model; its default chosen", elem_id=f"{side}-method")
         with gr.Row(elem_classes=["classic-reading"]):  # how the model is read, a line of its own under it
             layer, post = _reading_fields(side)
         rows[side] = ClassicRow(model, method, layer, post)
@@ -185,15 +185,16 @@ def _reading_fields(key: str) -> tuple[gr.Textbox, gr.Dropdown]:
 
 
 def _side_row(number: int, every_model: list, settings: Settings) -> SideRow:
-    """Extra row `number` (3 and up: the sides after the classic two), hidden until added; a card (page_assets'
-    CSS) whose fields wrap onto a second line rather than squeeze a name below a readable width."""
+    """Extra row `number` (3 and up: the sides after the classic two), hidden until added; a card whose fields
+    page_assets' CSS places on a grid (SIDE_CARD), the model's name on a wide cell, so no name is cut."""
     key = f"side-{number}"
     with gr.Row(visible=False, elem_id=key, elem_classes=["extra-side"]) as row:
         name = gr.Textbox(label=f"Side {number}", placeholder="name", scale=2, min_width=110, elem_id=f"{key}-name")
         model = gr.Dropdown(every_model, value=None, label="Model", allow_custom_value=settings.free_models, scale=4,
                             min_width=200, elem_id=f"{key}-model")
         method = gr.Dropdown([], value=None, label="Method", scale=3, min_width=130, elem_id=f"{key}-method")
-        chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100)
+        chat = gr.Dropdown(list(CHAT_TEMPLATE), value="default", label="Chat", scale=2, min_width=100,
+                           elem_id=f"{key}-chat")
         layer, post = _reading_fields(key)
         remove = gr.Button("✕", size="sm", scale=0, min_width=36, elem_id=f"{key}-remove")
     return SideRow(name, model, method, chat, layer, post, remove, row)

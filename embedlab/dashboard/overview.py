@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from ..comparison import Comparison, SideResult
 from ..metrics import cos_sim
 from ..metrics_blocks import BlockSummary
+from . import side_order
 from .figures import (COLORSCALE, MATCH_COLOR, SIDE_TITLE, TEMPLATE, answer_hovers, cell_hover, color_range, escape,
                       question_hovers, side_title)
 
@@ -59,8 +60,9 @@ def outline_trace(bounds: np.ndarray) -> go.Scatter:
                       showlegend=False, name="matching")
 
 
-def block_heatmap(name: str, side: SideResult, zrange: tuple[float, float]) -> go.Figure:
-    """One side's block means on the scale `zrange`; cells placed by pair number, the diagonal outlined."""
+def block_heatmap(name: str, side: SideResult, zrange: tuple[float, float], place: str = "") -> go.Figure:
+    """One side's block means on the scale `zrange`; cells placed by pair number, the diagonal outlined; its
+    title led by its place (`place`, "#1 ")."""
     b = side.blocks
     edges = b.edges
     centres = (edges[:-1] + edges[1:] - 1) / 2.0
@@ -76,13 +78,14 @@ def block_heatmap(name: str, side: SideResult, zrange: tuple[float, float]) -> g
     fig.update_xaxes(title_text="answers (pair number)", range=[-0.5, n - 0.5])
     fig.update_yaxes(title_text="questions (pair number)", autorange="reversed")
     fig.update_layout(template=TEMPLATE, height=480, margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=False,
-                      title={"text": f"{side_title(name, side)}: means of {g} x {g} blocks", **SIDE_TITLE})
+                      title={"text": f"{side_title(name, side, place)}: means of {g} x {g} blocks", **SIDE_TITLE})
     return fig
 
 
 def block_heatmaps(comparison: Comparison) -> list[go.Figure]:
+    """Every side's block means on one scale, in the page's order (`side_order.shown`)."""
     zrange = grid_range([r.blocks for r in comparison.sides.values()])
-    return [block_heatmap(name, r, zrange) for name, r in comparison.sides.items()]
+    return [block_heatmap(name, comparison.sides[name], zrange, place) for name, place in side_order.shown(comparison)]
 
 
 def zoom_window(n: int, start: int, size: int) -> tuple[int, int]:
@@ -99,7 +102,7 @@ def zoom_matrix(vectors: np.ndarray, start: int, stop: int) -> np.ndarray:
 
 
 def zoom_heatmap(pairs, name: str, side: SideResult, sim: np.ndarray, start: int,
-                 zrange: tuple[float, float]) -> go.Figure:
+                 zrange: tuple[float, float], place: str = "") -> go.Figure:
     """Questions and answers start..start+len(sim)-1 exactly: one cell per pair, matching cells outlined,
     the texts on hover, labelled by their pair numbers in the whole set."""
     stop = start + len(sim)
@@ -113,7 +116,7 @@ def zoom_heatmap(pairs, name: str, side: SideResult, sim: np.ndarray, start: int
                                ygap=1 if stop - start <= 60 else 0))
     fig.add_trace(outline_trace(np.arange(start, stop + 1) - 0.5))
     fig.update_layout(template=TEMPLATE, showlegend=False, height=480, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      title={"text": f"{side_title(name, side)}: pairs {start + 1}-{stop} exactly", **SIDE_TITLE})
+                      title={"text": f"{side_title(name, side, place)}: pairs {start + 1}-{stop} exactly", **SIDE_TITLE})
     fig.update_xaxes(title_text="answers (pair number)")
     fig.update_yaxes(title_text="questions (pair number)", autorange="reversed")
     return fig
@@ -165,7 +168,7 @@ def zoom_views(comparison: Comparison, vectors: dict[str, np.ndarray], start: in
     lo, hi = zoom_window(n, start, size)
     matrices = {name: zoom_matrix(vectors[name], lo, hi) for name in comparison.sides}
     zrange = color_range(list(matrices.values()))
-    figs = [zoom_heatmap(comparison.pairs, name, side, matrices[name], lo, zrange)
-            for name, side in comparison.sides.items()]
+    figs = [zoom_heatmap(comparison.pairs, name, comparison.sides[name], matrices[name], lo, zrange, place)
+            for name, place in side_order.shown(comparison)]
     return (f"Pairs {lo + 1}-{hi} of {n:,}, every cell exact (one scale, {zrange[0]:.2f} to {zrange[1]:.2f}; "
             "matching pairs outlined). Size 0 shows the whole set again."), figs

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import side_card
+
 TITLE = "EmbedLab: are GPT models good embedders?"
 ASSETS = Path(__file__).resolve().parents[2] / "assets"  # the repository's assets folder
 EXAMPLES = {key: (label, ASSETS / name) for key, label, name in (
@@ -19,11 +21,12 @@ FILE_TYPES = [".csv", ".tsv", ".jsonl", ".json"]
 INTRO = ("Does a plain GPT make a good embedding model? Enter question/answer pairs, pick a base GPT and an "
          "embedding model, and press **Compare**: each model embeds the questions and the answers, and the "
          "cosine similarity of every question with every answer shows whether matching pairs stand out.")
-WAITING = "<p class='run-line'>Press <b>Compare</b>: the verdict, metrics and figures appear here.</p>"
+WAITING = "<p class='run-line placeholder'>Press <b>Compare</b>: the verdict, metrics and figures appear here.</p>"
 PHONE = "(max-width: 767px)"  # below it the figures stack, one per row
 SHORT = "(min-width: 1000px) and (max-height: 820px)"  # a projector or a small laptop: results first
 CSS = """
 #verdict {min-height: 4.5rem;}
+html.embedlab-comparing #verdict .placeholder {visibility: hidden;}  /* a Compare runs: its progress line alone (compare_marks.py) */
 .verdict-line {font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0;}
 .verdict-detail {margin: 0.2rem 0;}
 .run-line, .note {color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0.2rem 0;}
@@ -61,6 +64,7 @@ table.leaderboard tbody th[scope=row] {min-width: 7em;}
 .extra-side {border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); padding: 6px;}
 /* a classic row's Layer and Post: a line under its model and method, joined to them */
 .classic-reading {margin-top: calc(-1 * var(--layout-gap)); border-top: 1px dashed var(--border-color-primary);}
+SIDE_CARD
 progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent);}
 @media PHONE_WIDTHS {
   .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}
@@ -77,7 +81,7 @@ progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent
   .verdict-line {font-size: 1.05rem;}
   .verdict-detail, #verdict .run-line {font-size: 0.8rem; line-height: 1.3;}
 }
-""".replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
+""".replace("SIDE_CARD", side_card.CSS).replace("PHONE_WIDTHS", PHONE).replace("SHORT_SCREENS", SHORT)
 # A file dropped on the pairs table goes to the Upload button, so it is read by EmbedLab's own parser
 # (the one the command line uses) instead of the table's built-in CSV import.
 DROP_TO_UPLOAD = """<script>
@@ -153,10 +157,6 @@ FIT_PLOTS = """<script>
 </script>"""
 # On a short wide screen the results come first (CSS above): after a Compare, show them from the top.
 SHOW_RESULTS = f"() => {{ if (window.matchMedia('{SHORT}').matches) window.scrollTo({{top: 0}}); }}"
-# The results are marked out of date (CSS `#results.stale`) when an input changes or a Compare fails, and
-# current again when a Compare succeeds.
-RESULTS_STALE = "() => { document.querySelector('#results')?.classList.add('stale'); }"
-RESULTS_CURRENT = "() => { document.querySelector('#results')?.classList.remove('stale'); }"
 
 
 def tune_intro(hosted: bool) -> str:

@@ -18,6 +18,7 @@ from ..glossary import meaning
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, RANK_WORDS
 from ..report import bracket, first_answers, interval_note, number, reading, verdict
 from ..tuned import scored_on
+from . import side_order
 
 
 def _e(value: Any) -> str:
@@ -57,11 +58,10 @@ def metrics_html(comparison: Comparison) -> str:
     """Every side's metrics in one table, a column per side, each value with its 95% interval; a value
     clearly better than every other side's (paired bootstrap) is bold and marked. With more than two
     sides it is a leaderboard: columns by AUC, highest first (`metrics.rank`)."""
-    ranking, u = comparison.ranking(), comparison.uncertainty
-    order = ranking if len(ranking) > 2 else list(comparison.sides)
-    sides = {name: comparison.sides[name] for name in order}
-    place = {name: f"#{ranking.index(name) + 1} " if len(ranking) > 2 else "" for name in sides}
-    head = "".join(f"<th>{place[name]}{_e(name)}<br><span class='model'>{_e(r.model)}</span><br>"
+    u, shown = comparison.uncertainty, side_order.shown(comparison)
+    sides = {name: comparison.sides[name] for name, _ in shown}
+    place = dict(shown)
+    head = "".join(f"<th>{place[name]}{_e(side_order.label(name))}<br><span class='model'>{_e(r.model)}</span><br>"
                    f"<span class='method'>{_e(reading(r))}, dim {r.dim}</span></th>" for name, r in sides.items())
     rows = []
     for metric in METRIC_NAMES:
@@ -82,10 +82,11 @@ def metrics_html(comparison: Comparison) -> str:
         f"<td>{_e(r.device)} {_e(r.dtype)}</td>" for r in sides.values()) + "</tr>")
     rows.append("<tr><th scope='row'>Seconds</th>" + "".join(
         f"<td>{r.seconds:.2f} ({r.cached}/{r.cached + r.computed} cached)</td>" for r in sides.values()) + "</tr>")
-    kind = "metrics leaderboard" if len(ranking) > 2 else "metrics"  # the page gives a leaderboard the full width
+    ranked = side_order.ranked(comparison)
+    kind = "metrics leaderboard" if ranked else "metrics"  # the page gives a leaderboard the full width
     return (f"<div class='table-box'><table class='{kind}'><thead><tr><th>metric</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
-            + (f"<p class='note ranking-rule'>Ranked by {_e(RANK_WORDS)}.</p>" if len(ranking) > 2 else "")
+            + (f"<p class='note ranking-rule'>Ranked by {_e(RANK_WORDS)}.</p>" if ranked else "")
             + f"<p class='note'>{_e(interval_note(u))} ▲ clearly better than every other side: the 95% interval of "
             "the paired difference excludes 0. Top-1, MRR, AUC and margin: higher is better. Top direction share "
             "and effective rank describe the vectors' shape (hover for what each means): a raw GPT's vectors crowd "

@@ -18,11 +18,12 @@ import gradio as gr
 from . import tables
 from .api import Api
 from .ask_section import AskSection
+from .compare_marks import COMPARE_FAILED, COMPARE_STARTS, RESULTS_CURRENT, RESULTS_STALE
 from .compute import PageSession
 from .form_events import FormEvents
 from .layer_events import LayerEvents
 from .layout import Layout
-from .page_assets import EXAMPLES, RESULTS_CURRENT, RESULTS_STALE, SHOW_RESULTS
+from .page_assets import EXAMPLES, SHOW_RESULTS
 from .page_events import PageEvents
 from .share_section import LINK_JS, ShareEvents
 from .tune_events import TuneEvents
@@ -101,6 +102,8 @@ def wire_models(demo: gr.Blocks, layout: Layout, form: FormEvents) -> None:
 def wire_results(layout: Layout, handlers: Handlers) -> None:
     page, classic = handlers.page, layout.classic
     results = _result_outputs(layout)
+    # first: the browser runs a click's listeners in turn, each waiting for the one before it to end
+    layout.compare.click(None, None, None, js=COMPARE_STARTS, api_name=False, queue=False)
     compared = layout.compare.click(
         page.compare, [layout.pairs, classic["base"].model, classic["base"].method, classic["embed"].model,
                        classic["embed"].method, layout.task, layout.chat_template, layout.max_length, layout.device,
@@ -130,12 +133,13 @@ def wire_layers(layout: Layout, layers: LayerEvents) -> None:
 
 def wire_staleness(layout: Layout, compared) -> None:
     """The results are out of date once the pairs or any side's field change, or when a Compare fails;
-    current again when a Compare succeeds (all in the browser: the class `stale` on #results)."""
+    current again when a Compare succeeds, unless an input changed while it ran (all in the browser:
+    compare_marks.py)."""
     inputs = [layout.pairs, layout.task, layout.chat_template, layout.max_length, layout.device, layout.extra_count,
               *layout.classic_fields(), *layout.side_fields()]
     gr.on([c.change for c in inputs], None, None, None, js=RESULTS_STALE, api_name=False, queue=False)
     compared.success(None, js=RESULTS_CURRENT, api_name=False, queue=False)
-    compared.failure(None, js=RESULTS_STALE, api_name=False, queue=False)
+    compared.failure(None, js=COMPARE_FAILED, api_name=False, queue=False)
 
 
 def wire_tune(demo: gr.Blocks, layout: Layout, tune: TuneEvents) -> None:

@@ -1,8 +1,9 @@
 """What the page shows with many sides and while it waits: the leaderboard marked as such (the page's CSS
 gives it the full width), the heatmaps in leaderboard order with each side's place in its title, every
 input of Compare marking the results out of date (and a failed Compare too, a successful one clearing
-it), the hint over the pairs table, and the words of a Compare waiting for a fine-tune or another
-comparison. No browser and no models (tests/browser/test_visit_browser.py has the browser's side)."""
+it), the hints over the pairs table and the method lists, an empty layer box saying it means the last,
+and the words of a Compare waiting for a fine-tune or another comparison. No browser and no models
+(tests/browser/test_visit_browser.py has the browser's side)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import time
 import numpy as np
 
 from embedlab.comparison import Comparison
-from embedlab.dashboard import figures, page_assets, results, tune_runs, views, waiting
+from embedlab.dashboard import compare_marks, figures, page_assets, results, tune_runs, views, waiting
+from embedlab.dashboard.sides_form import EXTRA_ROWS
 from embedlab.pairs import Pair
 from tests.support.results import side
 
@@ -78,20 +80,31 @@ def _config():
 def test_every_input_of_compare_and_a_failed_compare_mark_the_results_stale_and_a_success_clears_it():
     cfg, ids = _config()
     deps = cfg["dependencies"]
-    compare_index, compare = next((i, d) for i, d in enumerate(deps)
-                                  if (ids["compare"], "click") in [tuple(t) for t in d["targets"]])
-    marking = {t[0] for d in deps if d.get("js") == page_assets.RESULTS_STALE
+    on_click = [(i, d) for i, d in enumerate(deps) if (ids["compare"], "click") in [tuple(t) for t in d["targets"]]]
+    compare_index, compare = next((i, d) for i, d in on_click if d["backend_fn"])
+    # the start mark comes first: a click's listeners run in turn, each after the one before it has ended
+    assert [d.get("js") for i, d in on_click if i < compare_index] == [compare_marks.COMPARE_STARTS]
+    marking = {t[0] for d in deps if d.get("js") == compare_marks.RESULTS_STALE
                for t in d["targets"] if t[1] == "change"}
     assert set(compare["inputs"]) <= marking
     after = [d for d in deps if d.get("trigger_after") == compare_index]
-    assert [d["js"] for d in after if d["trigger_only_on_failure"]] == [page_assets.RESULTS_STALE]
-    assert page_assets.RESULTS_CURRENT in [d["js"] for d in after if d["trigger_only_on_success"]]
+    assert [d["js"] for d in after if d["trigger_only_on_failure"]] == [compare_marks.COMPARE_FAILED]
+    assert compare_marks.RESULTS_CURRENT in [d["js"] for d in after if d["trigger_only_on_success"]]
 
 
 def test_the_pairs_hint_says_what_editing_does():
     cfg, ids = _config()
     label = next(c["props"]["label"] for c in cfg["components"] if c["id"] == ids["pairs"])
     assert "double-click a cell" in label and "click a cell to edit" not in label.replace("double-click", "")
+
+
+def test_the_method_hint_matches_the_filled_box_and_an_empty_layer_box_says_it_means_the_last():
+    cfg, ids = _config()
+    props = {c["id"]: c["props"] for c in cfg["components"]}
+    for side in ("base", "embed"):  # the box shows the model's default method, never empty
+        info = props[ids[f"{side}-method"]]["info"]
+        assert "default" in info and "empty" not in info, info
+    assert all(props[ids[f"side-{n}-layer"]]["placeholder"] == "last" for n in range(3, 3 + EXTRA_ROWS))
 
 
 def test_waiting_words_name_what_the_compare_waits_for():
