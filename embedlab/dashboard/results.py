@@ -34,7 +34,7 @@ class ViewState:
     vectors: dict | None
     pca: dict  # each side's `pca.Pca`, which places a new point (an asked question) on its map
     tsne_rows: dict | None = None  # each side's rows that the t-SNE map will show, until `with_tsne` fits it
-    tsne: dict | None = None  # each side's t-SNE points (the rows of `projections`), once fitted
+    tsne_points: dict | None = None  # each side's t-SNE points (the rows of `projections`), once fitted
 
     @classmethod
     def of(cls, comparison: Comparison) -> "ViewState":
@@ -54,9 +54,9 @@ class ViewState:
     def with_tsne(self) -> "ViewState":
         """This state with each side's t-SNE points, fitted here where the set has a t-SNE map and they are
         not in yet; the rows they came from are dropped."""
-        if self.tsne is not None or self.tsne_rows is None:
+        if self.tsne_points is not None or self.tsne_rows is None:
             return self
-        return replace(self, tsne={name: tsne.fit(rows) for name, rows in self.tsne_rows.items()}, tsne_rows=None)
+        return replace(self, tsne_points={name: tsne.fit(rows) for name, rows in self.tsne_rows.items()}, tsne_rows=None)
 
     @property
     def large(self) -> bool:
@@ -91,7 +91,7 @@ def figures_for(state: ViewState) -> dict:
 def tsne_export(state: ViewState) -> dict:
     """The exported t-SNE figure (every side in one), fitted now if the page's step has not yet; none below
     `tsne.TSNE_FROM` pairs."""
-    points = state.with_tsne().tsne
+    points = state.with_tsne().tsne_points
     if points is None:
         return {}
     methods = {name: tsne.METHOD for name in points}

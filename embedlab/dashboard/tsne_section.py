@@ -29,7 +29,7 @@ def caption_text(state: ViewState) -> str:
     pairs = len(state.comparison.pairs)
     if not tsne.shown_for(pairs):
         return tsne.why_not(pairs)
-    if state.tsne is None:
+    if state.tsne_points is None:
         return f"{figures.TSNE_TITLE}: being computed ({tsne.METHOD})..."
     return (f"{figures.TSNE_TITLE}; {tsne.METHOD}. Near neighbours stay near; the distances between groups and "
             "their sizes mean little. Your question's star is on the PCA maps only (t-SNE cannot place a new point).")
@@ -52,5 +52,5 @@ class TsneMaps:
         if not state or not tsne.shown_for(len(state.comparison.pairs)):
             return {}
         done = state.with_tsne()
-        maps = figures.side_tsne_maps(done.sampled_comparison(), done.tsne, tsne.METHOD)
+        maps = figures.side_tsne_maps(done.sampled_comparison(), done.tsne_points, tsne.METHOD)
         return {self.state: done, self.caption: caption(caption_text(done)), **dict(zip(self.plots, slots(maps)))}

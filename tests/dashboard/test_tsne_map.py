@@ -70,7 +70,7 @@ def test_the_page_t_sne_map_is_scikit_learns_on_the_unit_vectors_and_names_its_m
     vectors = whole.sides["gpt"].vectors.astype(np.float64)
     np.testing.assert_allclose(vectors, alone(handlers.folder, pairs(n)), atol=1e-5)
     state = ViewState.of(whole)
-    assert state.tsne is None and state.tsne_rows is not None  # not fitted during Compare
+    assert state.tsne_points is None and state.tsne_rows is not None  # not fitted during Compare
     layout = handlers.page.layout
     first = handlers.page.result_outputs(state)
     assert "being computed" in first[layout.tsne_caption]
@@ -87,7 +87,7 @@ def test_the_page_t_sne_map_is_scikit_learns_on_the_unit_vectors_and_names_its_m
     assert "perplexity 30, seed 0" in shown[layout.tsne_caption]
     assert all(shown[plot]["visible"] is False for plot in layout.tsne_maps[1:])
     kept = shown[layout.state]
-    np.testing.assert_array_equal(kept.tsne["gpt"], expected.astype(kept.tsne["gpt"].dtype))
+    np.testing.assert_array_equal(kept.tsne_points["gpt"], expected.astype(kept.tsne_points["gpt"].dtype))
     assert kept.tsne_rows is None  # the rows it came from are dropped once fitted
 
 
@@ -100,7 +100,7 @@ def test_the_t_sne_map_is_fitted_once_and_exported(handlers, monkeypatch):
     exported = results.figures_for(done)["embedlab-tsne"]
     assert "t-SNE (perplexity 30, seed 0)" in exported.layout.annotations[0].text
     question = next(t for t in exported.data if t.name == "question")
-    np.testing.assert_array_equal(np.c_[question.x, question.y], done.tsne["gpt"][:tsne.TSNE_FROM])
+    np.testing.assert_array_equal(np.c_[question.x, question.y], done.tsne_points["gpt"][:tsne.TSNE_FROM])
 
 
 def test_below_the_threshold_no_t_sne_is_fitted_and_the_page_says_why(handlers, monkeypatch):
