@@ -9,6 +9,11 @@ sizes, mean little. Its perplexity (about how many neighbours each point weighs)
 set, and a set gets a t-SNE map only from TSNE_FROM pairs up: 2 x 50 = 100 texts, so each point has the
 3 x PERPLEXITY + 1 = 91 neighbours scikit-learn's Barnes-Hut t-SNE reads. Below that the perplexity would
 have to shrink with the set, and a map of a few dozen points says no more than its PCA map.
+
+It runs on one thread. Its gradient steps are OpenMP loops that wait for every thread a thousand times
+a fit; on a busy two-core server a thread that is not scheduled stalls the rest, and two threads were
+ten times slower than one (measured: 200 texts, 38-88 s against 3-7 s, load average 14 on a 2-core AMD
+EPYC), with the same points either way. One thread also leaves the other core to the other visitors.
 """
 
 from __future__ import annotations
@@ -38,7 +43,9 @@ def fit(rows) -> np.ndarray:
     """Rows [m, dim] as points [m, 2]: t-SNE of the rows scaled to length 1, on cosine distance, started
     from their PCA (init="pca"), seeded."""
     from sklearn.manifold import TSNE  # imported on first use: the page starts without it
+    from threadpoolctl import threadpool_limits
 
     x = unit_rows(np.atleast_2d(np.asarray(rows, dtype=np.float64)))
-    return TSNE(n_components=2, perplexity=PERPLEXITY, init="pca", metric="cosine",
-                random_state=SEED).fit_transform(x)
+    with threadpool_limits(limits=1):  # one thread: see the module's note; the same points as with more
+        return TSNE(n_components=2, perplexity=PERPLEXITY, init="pca", metric="cosine",
+                    random_state=SEED).fit_transform(x)

@@ -30,9 +30,11 @@ def caption_text(state: ViewState) -> str:
     if not tsne.shown_for(pairs):
         return tsne.why_not(pairs)
     if state.tsne_points is None:
-        return f"{figures.TSNE_TITLE}: being computed ({tsne.METHOD})..."
-    return (f"{figures.TSNE_TITLE}; {tsne.METHOD}. Near neighbours stay near; the distances between groups and "
-            "their sizes mean little. Your question's star is on the PCA maps only (t-SNE cannot place a new point).")
+        return f"{tsne.METHOD} of each side's unit vectors: being computed..."
+    return (f"Questions and answers in 2-D, {tsne.METHOD} of unit vectors (cosine distance); lines join each "
+            "pair. Near neighbours stay near; the distances between groups and "
+            "their sizes mean little. The asked question's star is on the PCA maps only: t-SNE cannot place a new "
+            "point.")
 
 
 class TsneMaps:

@@ -10,9 +10,9 @@ import pytest
 from embedlab.dashboard import tsne
 from tests.support.apphelpers import ARTIFACTS, compare_example, open_dashboard
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1200)]
 
-COMPARE_MS = 400_000
+COMPARE_MS = 600_000  # the 100 pairs through SmolLM2 on a busy 2-core machine
 TSNE_DRAWN = ("[0, 1].every(i => (document.querySelector(`#tsne-${i} .js-plotly-plot`)?.layout?.title?.text || '')"
               ".includes(%r))" % tsne.METHOD)
 
@@ -25,10 +25,10 @@ def test_the_100_pair_example_shows_a_t_sne_map_per_side_beside_pca(browser, app
     assert tsne.METHOD in caption and "being computed" not in caption
     maps = page.evaluate("""() => [0, 1].map(i => {
         const plot = document.querySelector(`#tsne-${i} .js-plotly-plot`);
-        return {x: plot.layout.xaxis.title.text, traces: plot.data.map(t => t.name),
-                points: plot.data.find(t => t.name === 'question').x.length};
+        return {x: plot._fullLayout.xaxis.title.text, traces: plot._fullData.map(t => t.name),
+                points: plot._fullData.find(t => t.name === 'question').x.length};
     })""")
-    assert all(m["x"] == "t-SNE 1" and m["points"] == 100 and "your question" not in m["traces"] for m in maps)
+    assert all(m["x"] == "t-SNE 1" and m["points"] == 100 and "your question" not in m["traces"] for m in maps), maps
     assert page.evaluate("[0, 1].every(i => document.querySelector(`#projection-${i} .js-plotly-plot`)"
                          "?.layout?.title?.text?.includes('PCA'))")
     page.locator("#tsne-caption").scroll_into_view_if_needed()
