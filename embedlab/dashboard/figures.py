@@ -1,4 +1,4 @@
-"""Figures for a comparison: similarity heatmaps, score distributions and a 2-D PCA map.
+"""Figures for a comparison: similarity heatmaps, score distributions and 2-D maps (PCA, t-SNE).
 
 Every builder is a pure function from numbers and texts to a Plotly figure; none loads a model. Every
 side's heatmap is on one colour scale (`color_range`) so the sides can be compared by eye. The heatmaps
@@ -7,7 +7,8 @@ one figure per side for the page (`side_heatmaps`, `side_projections`; each carr
 a phone-sized box, `with_narrow_variant`), and one figure with every side in it for the exported images
 (`heatmaps`, `projection`), whose layout does not depend on anyone's screen. Texts from the pairs reach
 Plotly's pseudo-HTML only escaped (`<`, `>`, `&`), so a pair that contains markup shows as text.
-The PCA itself is `pca.py`, kept apart from the figure that draws its points.
+The PCA itself is `pca.py` and the t-SNE `tsne.py`, kept apart from the figures that draw their points
+(`side_map`, `maps_figure`: one drawing for both, the method named in each title).
 `interval_forest` draws each side's AUC with its bootstrap interval (a forest plot).
 `loss_curve` draws a fine-tune's loss per step. Writing figures to files is `exports.py`'s job; laying them out is `app.py`'s.
 """
@@ -289,10 +290,6 @@ def loss_curve(losses: Sequence[float], title: str = "Training loss (InfoNCE) pe
     return fig
 
 
-def projection_title(name: str, side: SideResult, explained, place: str = "") -> str:
-    return f"{side_title(name, side, place)}, PCA ({100 * sum(explained):.0f}% of variance)"
-
-
 def projection_traces(pairs, points, legend: bool = True) -> list[go.Scatter]:
     """One side's PCA map: questions (rows 0..n-1 of `points`) and answers (n..2n-1), each pair joined
     by a line; Q1/A1 tags beside the points up to 12 pairs, the full texts on hover."""
@@ -317,39 +314,69 @@ def projection_traces(pairs, points, legend: bool = True) -> list[go.Scatter]:
 
 
 PROJECTION_TITLE = "Questions and answers in 2-D (PCA of unit vectors); lines join each pair"
+PCA_AXES = ("PC 1", "PC 2")
+TSNE_TITLE = "Questions and answers in 2-D (t-SNE of unit vectors, cosine distance); lines join each pair"
+TSNE_AXES = ("t-SNE 1", "t-SNE 2")
 
 
-def projection(comparison: Comparison, points: dict[str, np.ndarray], explained: dict[str, np.ndarray]) -> go.Figure:
-    """Every side's PCA map in one figure, side by side (the exported image)."""
+def pca_method(explained) -> str:
+    """How a PCA map's points were found, for its title: "PCA (41% of variance)"."""
+    return f"PCA ({100 * sum(explained):.0f}% of variance)"
+
+
+def maps_figure(comparison: Comparison, points: dict[str, np.ndarray], methods: dict[str, str], title: str,
+                axes: tuple[str, str] = PCA_AXES) -> go.Figure:
+    """Every side's map in one figure, side by side (the exported image); `methods[side]` names how that
+    side's points were found, in its subplot's title."""
     sides = comparison.sides
-    titles = [projection_title(side, r, explained[side]) for side, r in sides.items()]
+    titles = [f"{side_title(side, r)}, {methods[side]}" for side, r in sides.items()]
     fig = make_subplots(rows=1, cols=len(sides), subplot_titles=titles, horizontal_spacing=0.08)
     for col, side in enumerate(sides, start=1):
         for trace in projection_traces(comparison.pairs, points[side], legend=col == 1):
             fig.add_trace(trace, row=1, col=col)
-    fig.update_xaxes(title_text="PC 1", zeroline=False)
-    fig.update_yaxes(title_text="PC 2", zeroline=False)
+    fig.update_xaxes(title_text=axes[0], zeroline=False)
+    fig.update_yaxes(title_text=axes[1], zeroline=False)
     fig.update_layout(template=TEMPLATE, height=440, margin={"l": 10, "r": 10, "t": 60, "b": 10},
-                      title={"text": PROJECTION_TITLE, "font": {"size": 15}}, legend={"orientation": "h", "y": -0.15})
+                      title={"text": escape(title), "font": {"size": 15}}, legend={"orientation": "h", "y": -0.15})
     return fig
 
 
-def side_projection(comparison: Comparison, name: str, points, explained, place: str = "") -> go.Figure:
-    """One side's PCA map as a figure of its own (one per plot on the page), its title led by its place
-    (`place`, as the heatmaps'); its title takes two lines in a box narrower than NARROW_BELOW px."""
+def projection(comparison: Comparison, points: dict[str, np.ndarray], explained: dict[str, np.ndarray]) -> go.Figure:
+    """Every side's PCA map in one figure, side by side (the exported image)."""
+    return maps_figure(comparison, points, {side: pca_method(explained[side]) for side in comparison.sides},
+                       PROJECTION_TITLE)
+
+
+def side_map(comparison: Comparison, name: str, points, method: str, axes: tuple[str, str] = PCA_AXES,
+             place: str = "") -> go.Figure:
+    """One side's map as a figure of its own (one per plot on the page), its title led by its place
+    (`place`, as the heatmaps') and naming `method` (how its points were found); the title takes two lines
+    in a box narrower than NARROW_BELOW px."""
     r = comparison.sides[name]
     fig = go.Figure(projection_traces(comparison.pairs, points))
-    fig.update_xaxes(title_text="PC 1", zeroline=False)
-    fig.update_yaxes(title_text="PC 2", zeroline=False)
+    fig.update_xaxes(title_text=axes[0], zeroline=False)
+    fig.update_yaxes(title_text=axes[1], zeroline=False)
     fig.update_layout(template=TEMPLATE, height=440, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      title={"text": projection_title(name, r, explained, place), **SIDE_TITLE},
+                      title={"text": f"{side_title(name, r, place)}, {escape(method)}", **SIDE_TITLE},
                       legend={"orientation": "h", "y": -0.18})
-    return with_narrow_variant(fig, {
-        "title.text": f"{side_title(name, r, place)}<br>PCA, {100 * sum(explained):.0f}% of variance", "margin.t": 60})
+    return with_narrow_variant(fig, {"title.text": f"{side_title(name, r, place)}<br>{escape(method)}",
+                                     "margin.t": 60})
+
+
+def side_projection(comparison: Comparison, name: str, points, explained, place: str = "") -> go.Figure:
+    """One side's PCA map as a figure of its own."""
+    return side_map(comparison, name, points, pca_method(explained), place=place)
 
 
 def side_projections(comparison: Comparison, points: dict[str, np.ndarray],
                      explained: dict[str, np.ndarray]) -> list[go.Figure]:
     """One PCA map figure per side, in the page's order (`side_order.shown`, as the heatmaps)."""
     return [side_projection(comparison, name, points[name], explained[name], place)
+            for name, place in side_order.shown(comparison)]
+
+
+def side_tsne_maps(comparison: Comparison, points: dict[str, np.ndarray], method: str) -> list[go.Figure]:
+    """One t-SNE map figure per side, in the page's order, `method` ("t-SNE (perplexity 30, seed 0)") in each
+    title."""
+    return [side_map(comparison, name, points[name], method, TSNE_AXES, place)
             for name, place in side_order.shown(comparison)]

@@ -119,6 +119,8 @@ class Layout:
     ask: gr.Button
     answers: gr.HTML
     projections: list  # SIDE_SLOTS plots
+    tsne_caption: gr.HTML  # the t-SNE maps' method, or that they are coming, or why a set has none (tsne_section.py)
+    tsne_maps: list  # SIDE_SLOTS plots
     downloads: gr.File
     export: gr.Button
     share: gr.Button
@@ -254,6 +256,9 @@ def _results() -> dict:
         gr.HTML(f"<p class='caption'><b>PCA projection.</b> {PROJECTION_TITLE}. Tap or hover a point for its text.</p>")
         with gr.Row(elem_id="projections", elem_classes=["side-grid"]):
             projections = _side_plots("projection")
+        tsne_caption = gr.HTML(elem_id="tsne-caption")
+        with gr.Row(elem_id="tsne-maps", elem_classes=["side-grid"]):
+            tsne_maps = _side_plots("tsne")
         with gr.Row():
             downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
             export = gr.Button("Export figures as images", size="sm", scale=0, elem_id="export")
@@ -264,6 +269,7 @@ def _results() -> dict:
     return dict(results=results, heatmap_caption=heatmap_caption, heatmaps=heatmaps, zoom_row=zoom_row,
                 zoom_start=zoom_start, zoom_size=zoom_size, zoom=zoom, metrics=metrics, distributions=distributions,
                 forest=forest, question=question, ask=ask, answers=answers, projections=projections,
+                tsne_caption=tsne_caption, tsne_maps=tsne_maps,
                 downloads=downloads, export=export, share=share, share_link=share_link)
 
 

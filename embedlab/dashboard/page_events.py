@@ -17,6 +17,7 @@ from .compute import PageSession, compute
 from .layout import Layout
 from .page_errors import on_page
 from .results import ViewState, figures_for, heatmap_caption, page_figures, slots
+from .tsne_section import TsneMaps
 
 
 class PageEvents:
@@ -25,6 +26,7 @@ class PageEvents:
     def __init__(self, layout: Layout, session: PageSession):
         self.layout = layout
         self.session = session
+        self.tsne = TsneMaps(layout.state, layout.tsne_caption, layout.tsne_maps)
 
     def specs(self, rows, base: str, base_method: str | None, embed: str, embed_method: str | None, task: str,
               chat_template: str, max_length: float | None, extra_count: int, values) -> tuple[list, list, str]:
@@ -64,7 +66,8 @@ class PageEvents:
                 layout.heatmap_caption: figs["caption"], **dict(zip(layout.heatmaps, slots(figs["heatmaps"]))),
                 layout.distributions: figs["distributions"], layout.forest: None,
                 **dict(zip(layout.projections, slots(figs["projections"]))), layout.downloads: None,
-                layout.results: gr.Column(visible=True), layout.zoom_row: gr.Row(visible=state.large)}
+                layout.results: gr.Column(visible=True), layout.zoom_row: gr.Row(visible=state.large),
+                **self.tsne.at_once(state)}
 
     @on_page
     def intervals(self, state: ViewState | None) -> dict:

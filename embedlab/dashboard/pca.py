@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero)."""
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
@@ -31,13 +32,13 @@ class Pca:
     def project(self, rows) -> np.ndarray:
         """Rows [m, dim] as points [m, 2] on the fitted map."""
         x = np.atleast_2d(np.asarray(rows, dtype=np.float64))
-        return ((_unit(x) if self.unit else x) - self.mean) @ self.directions
+        return ((unit_rows(x) if self.unit else x) - self.mean) @ self.directions
 
 
 def fit(rows, unit: bool = True) -> Pca:
     """The first two principal directions of `rows` (scaled to length 1 first, with `unit`)."""
     x = np.atleast_2d(np.asarray(rows, dtype=np.float64))
-    x = _unit(x) if unit else x
+    x = unit_rows(x) if unit else x
     mean = x.mean(axis=0)
     centred = x - mean
     if len(x) > x.shape[1]:  # more rows than numbers in each: the covariance is smaller

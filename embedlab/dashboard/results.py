@@ -2,6 +2,8 @@
 
 `ViewState.of` runs once per Compare: it drops the vectors from the comparison and keeps each side's
 2-D PCA points (of a sample of pairs for a large set, whose vectors it also keeps for the exact zoom).
+From `tsne.TSNE_FROM` pairs up it also keeps the rows the PCA maps show, until `with_tsne` (a later
+step of the page, off Compare's critical path) turns them into each side's t-SNE points, once.
 `page_figures` gives the page's figures (one heatmap and one PCA map per side), `figures_for` the
 exported ones (every side in one figure), `slots` lays a list of per-side figures onto the page's
 SIDE_SLOTS plots. Pure: no models, no files, no settings.
@@ -10,13 +12,13 @@ SIDE_SLOTS plots. Pure: no models, no files, no settings.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import gradio as gr
 import numpy as np
 
 from ..comparison import Comparison
-from . import figures, overview, pca
+from . import figures, overview, pca, tsne
 
 SIDE_SLOTS = 8  # heatmap and PCA plots on the page: one per side, the rest hidden (layout.py lays them out)
 
@@ -31,6 +33,8 @@ class ViewState:
     sample: np.ndarray
     vectors: dict | None
     pca: dict  # each side's `pca.Pca`, which places a new point (an asked question) on its map
+    tsne_rows: dict | None = None  # each side's rows that the t-SNE map will show, until `with_tsne` fits it
+    tsne_points: dict | None = None  # each side's t-SNE points (the rows of `projections`), once fitted
 
     @classmethod
     def of(cls, comparison: Comparison) -> "ViewState":
@@ -43,7 +47,16 @@ class ViewState:
         projections = {name: (bases[name].project(side.vectors[rows]), bases[name].explained)
                        for name, side in comparison.sides.items()}
         vectors = {name: side.vectors for name, side in comparison.sides.items()} if large else None
-        return cls(comparison.without_vectors(), projections, sample, vectors, bases)
+        rows_kept = ({name: side.vectors[rows] for name, side in comparison.sides.items()}
+                     if tsne.shown_for(n) else None)
+        return cls(comparison.without_vectors(), projections, sample, vectors, bases, rows_kept)
+
+    def with_tsne(self) -> "ViewState":
+        """This state with each side's t-SNE points, fitted here where the set has a t-SNE map and they are
+        not in yet; the rows they came from are dropped."""
+        if self.tsne_points is not None or self.tsne_rows is None:
+            return self
+        return replace(self, tsne_points={name: tsne.fit(rows) for name, rows in self.tsne_rows.items()}, tsne_rows=None)
 
     @property
     def large(self) -> bool:
@@ -68,11 +81,22 @@ def figures_for(state: ViewState) -> dict:
     block-mean heatmaps one figure per side."""
     comparison = state.comparison
     pca = figures.projection(state.sampled_comparison(), *state.points())
-    forest = {"embedlab-auc-intervals": figures.interval_forest(comparison)}
+    rest = {"embedlab-auc-intervals": figures.interval_forest(comparison), **tsne_export(state)}
     if state.large:
-        return {**overview.export_views(comparison), "embedlab-pca": pca, **forest}
+        return {**overview.export_views(comparison), "embedlab-pca": pca, **rest}
     return {"embedlab-heatmaps": figures.heatmaps(comparison),
-            "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca, **forest}
+            "embedlab-distributions": figures.score_distributions(comparison), "embedlab-pca": pca, **rest}
+
+
+def tsne_export(state: ViewState) -> dict:
+    """The exported t-SNE figure (every side in one), fitted now if the page's step has not yet; none below
+    `tsne.TSNE_FROM` pairs."""
+    points = state.with_tsne().tsne_points
+    if points is None:
+        return {}
+    methods = {name: tsne.METHOD for name in points}
+    return {"embedlab-tsne": figures.maps_figure(state.sampled_comparison(), points, methods, figures.TSNE_TITLE,
+                                                 figures.TSNE_AXES)}
 
 
 def slots(figs: list) -> list[dict]:

@@ -59,14 +59,17 @@ def _rows_outputs(layout: Layout) -> list:
 def _result_outputs(layout: Layout) -> list:
     """What a Compare (or an opened share link) shows, besides the state: `PageEvents.result_outputs`."""
     return [layout.verdict, layout.metrics, layout.heatmap_caption, *layout.heatmaps, layout.distributions,
-            layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row]
+            layout.forest, *layout.projections, layout.downloads, layout.results, layout.zoom_row,
+            layout.tsne_caption, *layout.tsne_maps]
 
 
 def then_intervals(event, layout: Layout, page: PageEvents) -> None:
     """After a Compare (or an opened link) has drawn its heatmaps: the intervals, on the CPU and outside the
-    models' queue (interval_steps.py)."""
+    models' queue (interval_steps.py), then the t-SNE maps (tsne_section.py)."""
     event.success(page.intervals, layout.state, [layout.state, layout.verdict, layout.metrics, layout.forest],
-                  api_name=False, show_progress="hidden", **AT_ONCE)
+                  api_name=False, show_progress="hidden", **AT_ONCE
+                  ).then(page.tsne.fill, layout.state, [layout.state, layout.tsne_caption, *layout.tsne_maps],
+                         api_name=False, show_progress="hidden", **AT_ONCE)
 
 
 def wire_table(layout: Layout, form: FormEvents) -> None:

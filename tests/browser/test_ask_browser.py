@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from tests.support.apphelpers import ARTIFACTS, launch_chromium, open_dashboard
+from tests.support.apphelpers import ARTIFACTS, compare_example, launch_chromium, open_dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -22,11 +22,7 @@ def test_the_question_box_shows_each_sides_answers(app_server):
     with playwright.sync_playwright() as p:
         browser = launch_chromium(p)
         page = open_dashboard(browser, app_server, viewport={"width": 1400, "height": 1000})
-        page.get_by_role("button", name="Example: 30 pairs with near-misses").click()
-        page.locator('#pairs [data-testid="cell-0-0"]').get_by_text("What is a Python list?").wait_for()
-        page.click("#compare")
-        page.wait_for_function("(document.querySelector('#verdict .run-line') || {}).textContent?.startsWith('30 pairs')",
-                               timeout=COMPARE_MS)
+        compare_example(page, "30 pairs with near-misses", "What is a Python list?", 30, COMPARE_MS)
         page.fill("#ask-question textarea", QUESTION)
         page.press("#ask-question textarea", "Enter")
         page.wait_for_function("document.querySelectorAll('#answers .ask-side').length === 2", timeout=COMPARE_MS)

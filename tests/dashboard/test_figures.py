@@ -257,7 +257,8 @@ def test_side_projections_are_one_map_per_side(result):
     assert len(figs) == 2
     for k, (fig, side) in enumerate(zip(figs, ("base", "embed"))):
         assert [t.name for t in fig.data] == ["pair", "question", "answer"]
-        assert fig.layout.title.text == figures.projection_title(side, result.sides[side], explained[side])
+        assert fig.layout.title.text == f"{figures.side_title(side, result.sides[side])}, PCA ({round(explained[side].sum() * 100)}% of variance)"
+        assert combined.layout.annotations[k].text == fig.layout.title.text
         for page, export in zip(fig.data, combined.data[3 * k: 3 * k + 3]):
             assert list(page.x) == list(export.x) and list(page.y) == list(export.y)
             assert page.hovertext == export.hovertext

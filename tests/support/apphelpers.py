@@ -38,3 +38,13 @@ def open_dashboard(browser, url: str, ready: bool = True, **page_options):
 # the second step has filled the metrics table.
 INTERVALS_IN = "() => { const m = document.querySelector('#metrics'); return m && m.textContent.includes('Top-1') && !m.textContent.includes('being computed'); }"
 
+
+
+def compare_example(page, label: str, first_question: str, pairs: int, timeout_ms: int) -> None:
+    """Load the example whose button reads "Example: `label`", wait for its first question in the table,
+    press Compare and wait until the verdict's run line names its `pairs` pairs (the heatmaps are drawn)."""
+    page.get_by_role("button", name=f"Example: {label}").click()
+    page.locator('#pairs [data-testid="cell-0-0"]').get_by_text(first_question).wait_for()
+    page.click("#compare")
+    page.wait_for_function(f"(document.querySelector('#verdict .run-line') || {{}}).textContent?.startsWith('{pairs} pairs')",
+                           timeout=timeout_ms)
