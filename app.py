@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from embedlab import allocator
 from embedlab.dashboard import mcp
 from embedlab.dashboard.compute import PageSession
 from embedlab.dashboard.layout import build_layout
@@ -16,6 +17,7 @@ from embedlab.dashboard.page_assets import CSS, DROP_TO_UPLOAD, FIT_PLOTS, TITLE
 from embedlab.dashboard.wiring import Handlers, wire
 from embedlab.dashboard.zerogpu import ON_ZEROGPU, serve, startup_models
 
+allocator.limit_arenas()  # before the server's threads start: a crowd's threads share two malloc arenas
 session = PageSession()  # the shared session, made now so the first visitor does not wait
 settings = session.settings
 

@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Iterable
 
+from .. import allocator
 from ..ask import ask
 from ..comparison import Comparison
 from ..registry import ModelRegistry
@@ -45,7 +46,10 @@ def compute(session_name: str, request: CompareRequest, vectors: bool = False, p
 
     session = get_session(session_name)
     waiting.wait_turn(session.compute_lock, report)
-    comparison = session.run(request, progress=report)
+    try:
+        comparison = session.run(request, progress=report)
+    finally:
+        allocator.release_freed()  # the models' activations, freed, go back to the system
     return comparison if vectors else comparison.without_vectors()
 
 
