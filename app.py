@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gradio as gr
 
-from embedlab.dashboard import mcp
+from embedlab import allocator
+from embedlab.dashboard import mcp, visitors
 from embedlab.dashboard.compute import PageSession
 from embedlab.dashboard.layout import build_layout
 from embedlab.dashboard.page_assets import CSS, DROP_TO_UPLOAD, FIT_PLOTS, TITLE
 from embedlab.dashboard.wiring import Handlers, wire
 from embedlab.dashboard.zerogpu import ON_ZEROGPU, serve, startup_models
 
+allocator.limit_arenas()  # before the server's threads start: a crowd's threads share two malloc arenas
 session = PageSession()  # the shared session, made now so the first visitor does not wait
 settings = session.settings
 
@@ -32,7 +34,7 @@ def main() -> None:
         session.warm_up(startup_models(settings), background=False)
     demo.launch(theme=gr.themes.Soft(primary_hue="indigo"), css=CSS, head=DROP_TO_UPLOAD + FIT_PLOTS,
                 max_file_size=settings.max_upload_bytes, footer_links=["api", "gradio"], prevent_thread_lock=True,
-                mcp_server=mcp.available())
+                mcp_server=mcp.available(), state_session_capacity=visitors.SESSIONS_KEPT)
     mcp.keep_tools(demo)
     if not ON_ZEROGPU:
         session.warm_up(startup_models(settings))  # after the page is served: a restart shows the page at once

@@ -4,7 +4,8 @@
     nice .venv/bin/python -m benchmarks.soak --clients 6 --minutes 1 # a quick look
 
 `python app.py` is started on 127.0.0.1 on the offline models (its caches in a fresh folder), warmed up
-(its own start-up load, then every distinct request once), then N `gradio_client` clients call it at
+(its own start-up load, every distinct compare and sweep once, then a fine-tune while every client of
+the crowd calls once at the same time: `warm_up_crowd`), then N `gradio_client` clients call it at
 once for D minutes, each picking at random: a 2-side `compare_json`, a sweep through `compare_many_json`,
 `status`, or a bad request from the catalogue (tests/support/catalogue.py: the error it must give); and, one at
 a time by design (the server runs one fine-tune at a time), a short `tune_json` now and then.
@@ -13,7 +14,8 @@ Every answer is judged: a result's cosine matrices against a local run of the sa
 process (fresh models, an in-memory cache, never the server's; computed once per distinct request before
 the server starts), a fine-tune's before-matrix on its held-out pairs likewise, `status` by its load
 counts, a bad request by the catalogue's words. The server's resident memory (psutil, with any children)
-is sampled throughout. Printed: p50/p95 latency per kind, wrong results, unexpected errors, loads per
+is sampled throughout; the memory check's baseline is the first tenth after the warm-up, that is once
+every kind of request, a fine-tune included, has run under the crowd. Printed: p50/p95 latency per kind, wrong results, unexpected errors, loads per
 model, memory; written: benchmarks/results/soak-*.json. Exits 1 when a check fails (see `failures`).
 """
 
@@ -271,25 +273,42 @@ def wait_warm(client, timeout: float = 600) -> dict:
         time.sleep(1)
 
 
+def warm_up_crowd(client, crowd: list, requests: dict, tally: Tally) -> None:
+    """The last of the warm-up, so that "after warm-up" means after every kind of work has run under the
+    crowd's conditions: a fine-tune while every client of the crowd makes one call at once (each kind in
+    turn, every distinct request among them). Resident memory settles only then (threads, allocator
+    arenas, the fine-tune's first training copy); the memory check's baseline starts after it."""
+    order = [r for kind in ("compare", "sweep", "status", "bad") for r in requests[kind]]
+    tune = threading.Thread(target=lambda: tally.add("tune", *call(client, requests["tune"][0])), daemon=True)
+    tune.start()
+    threads = [threading.Thread(target=lambda m, r: tally.add(r.kind, *call(m, r)), args=(member, order[i % len(order)]),
+                                daemon=True) for i, member in enumerate(crowd)]
+    for thread in threads:
+        thread.start()
+    for thread in threads + [tune]:
+        thread.join()
+
+
 def soak(url: str, pid: int, requests: dict, clients: int, seconds: float) -> dict:
     """Warm the server at `url` up, set the crowd on it for `seconds`; the figures (see `summary`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     began = time.monotonic()
     stop, samples, gate = threading.Event(), [], TuneGate(TUNE_EVERY)
-    gate.take()  # held through the warm-up, which fine-tunes first (its memory is handed back before the crowd)
+    gate.take()  # held through the warm-up, which ends with a fine-tune under the crowd
     sampler = threading.Thread(target=sample_memory, args=(pid, began, gate, stop, samples), daemon=True)
     sampler.start()
     try:
         client = connect(url)
         wait_warm(client)
         warm_tally = Tally()
-        for kind in ("tune", "compare", "sweep"):
+        for kind in ("compare", "sweep"):
             for request in requests[kind]:
                 warm_tally.add(kind, *call(client, request))
-        warmed = time.monotonic() - began
         with ThreadPoolExecutor(8) as pool:  # each client reads the app's API first: not on the clock
             crowd = list(pool.map(lambda _: connect(url), range(clients)))
+        warm_up_crowd(client, crowd, requests, warm_tally)
+        warmed = time.monotonic() - began
         tally = Tally()
         gate.give_back()  # the first fine-tune of the crowd waits TUNE_EVERY after the warm-up's
         until = time.monotonic() + seconds
@@ -334,7 +353,7 @@ def summary(warm: Tally, tally: Tally, samples: list, warmed: float, ended: floa
               "peak_overall_bytes": max((rss for _, rss, _ in samples), default=0)}
     memory["drift"] = memory["at_end_bytes"] / memory["after_warm_up_bytes"] - 1 if after else 0.0
     return {"clients": clients, "seconds": seconds, "warm_up_seconds": round(warmed, 1),
-            "warm_up_calls": len(warm.calls), "warm_up_problems": [v for _, _, v in warm.calls if v != "ok"],
+            "warm_up_calls": len(warm.calls), "warm_up_problems": [v for _, _, v in warm.calls if v not in ("ok", "refused")],
             "kinds": kinds, "loads": status["loads"], "memory": memory, "problems": problems[:50],
             "memory_samples": samples}
 

@@ -19,6 +19,7 @@ import time
 from dataclasses import replace
 from typing import Iterable
 
+from .. import allocator
 from ..analysis.layers import layer_sweep
 from ..ask import ask
 from ..comparison import Comparison
@@ -43,7 +44,10 @@ def compute(session_name: str, request: CompareRequest, vectors: bool = False, p
     report = _reporter(progress)
     session = get_session(session_name)
     waiting.wait_turn(session.compute_lock, report)
-    comparison = session.run(request, progress=report)
+    try:
+        comparison = session.run(request, progress=report)
+    finally:
+        allocator.release_freed()  # the models' activations, freed, go back to the system
     return comparison if vectors else comparison.without_vectors()
 
 
@@ -68,8 +72,11 @@ def compute_layers(session_name: str, request: CompareRequest, methods: list[str
     session = get_session(session_name)
     waiting.wait_turn(session.compute_lock, report)
     swept, *others = request.sides
-    sweep = layer_sweep(session, request.pairs, swept.model, methods, swept.options, report)
-    compared = session.run(replace(request, sides=tuple(others)), report) if others else None
+    try:
+        sweep = layer_sweep(session, request.pairs, swept.model, methods, swept.options, report)
+        compared = session.run(replace(request, sides=tuple(others)), report) if others else None
+    finally:
+        allocator.release_freed()  # as after a comparison
     references = {spec.model: compared.sides[spec.name].metrics.auc for spec in others} if compared else {}
     return sweep, references
 

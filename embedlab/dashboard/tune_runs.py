@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from .. import allocator
 from ..session import get_session
 from ..sides import SideSpec
 from ..tuning.config import TuneConfig
@@ -112,6 +113,7 @@ class Training:
             self.events.put(("error", exc))
         finally:
             RUNNING.clear()
+            allocator.release_freed()  # the training copy and its optimiser state, freed, go back to the system
             SLOT.release()
 
     def follow(self) -> Iterator[tuple]:

@@ -20,6 +20,10 @@ from typing import Iterable
 from ..session import get_session, is_registered
 
 ROOT = Path(tempfile.gettempdir()) / "embedlab-tuned"  # a folder per visitor under it
+# Gradio keeps a copy of the page's configuration per visitor and per API client (~0.3 MiB for this page,
+# measured by tests/dashboard/test_visitor_sessions.py) and drops one only when there are more than this many,
+# the least recently active first (its default, 10,000, is ~3 GiB); a visitor's results go with theirs.
+SESSIONS_KEPT = 1000
 TOKEN = "tuned:"  # what the page holds for a visitor's tuned folder: TOKEN + visitor + ":" + folder name
 _TOKEN = re.compile(rf"{TOKEN}([0-9a-f]+):((?:model|api)-[0-9a-f]+)")
 

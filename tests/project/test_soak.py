@@ -66,3 +66,21 @@ def test_a_small_soak_holds(app_server):
     print(soak.table(result))
     assert soak.failures(result) == [], (soak.failures(result), result["problems"])
     assert sum(k["calls"] for k in result["kinds"].values()) >= 20  # the crowd did call, all kinds
+
+
+def test_the_memory_baseline_starts_after_the_warm_up_and_leaves_fine_tunes_out():
+    gb = 2**30
+    warm, crowd = soak.Tally(), soak.Tally()
+    warm.add("bad", 1.0, "refused")  # the warm-up's crowd round sends bad requests too: refused is right
+    crowd.add("compare", 1.0, "ok")
+    samples = [(t, 1 * gb, False) for t in range(0, 100, 2)]  # the warm-up: lower, before every kind has run
+    samples += [(t, 2 * gb, t % 40 < 10) for t in range(100, 700, 2)]  # the crowd: flat, fine-tunes at 3 GB below
+    samples = [(t, 3 * gb if tuning else rss, tuning) for t, rss, tuning in samples]
+    figures = soak.summary(warm, crowd, samples, warmed=100, ended=700, status={"loads": {}}, clients=2, seconds=600)
+    memory = figures["memory"]
+    assert memory["after_warm_up_bytes"] == memory["at_end_bytes"] == 2 * gb and memory["drift"] == 0
+    assert memory["peak_tuning_bytes"] == memory["peak_overall_bytes"] == 3 * gb
+    assert figures["warm_up_problems"] == []
+    warm.add("compare", 1.0, "unexpected: ReadTimeout")
+    assert soak.summary(warm, crowd, samples, 100, 700, {"loads": {}}, 2, 600)["warm_up_problems"] == [
+        "unexpected: ReadTimeout"]
