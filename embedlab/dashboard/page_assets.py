@@ -66,6 +66,8 @@ table.leaderboard tbody th[scope=row] {min-width: 7em;}
 .classic-reading {margin-top: calc(-1 * var(--layout-gap)); border-top: 1px dashed var(--border-color-primary);}
 SIDE_CARD
 progress.tune-bar {width: 100%; height: 0.9rem; accent-color: var(--color-accent);}
+/* the loss chart takes room only once a fine-tune has drawn its curve */
+#tune-loss:not(:has(.js-plotly-plot)) {display: none !important;}
 @media PHONE_WIDTHS {
   .gradio-container .row.side-grid {grid-template-columns: minmax(0, 1fr);}
   #scores {flex-direction: column;}

@@ -38,6 +38,7 @@ def test_a_short_fine_tune_draws_its_curve_and_heatmaps_and_offers_the_model(app
         page.get_by_role("button", name="Example: 30 pairs with near-misses").click()
         page.locator('#pairs [data-testid="cell-0-0"]').get_by_text("What is a Python list?").wait_for(timeout=30_000)
         page.locator("#tune-seconds input").fill(str(BUDGET_SECONDS))
+        assert page.locator("#tune-loss").bounding_box() is None  # no empty chart before any fine-tune
         page.click("#tune-start")
         drawn = False  # the loss curve, drawn while it trains
         deadline = time.monotonic() + TUNE_MS / 1000

@@ -111,7 +111,7 @@ def test_the_sweep_shows_every_layer_as_hidden_states_score_and_adds_the_best_la
     rows = rows_read(handlers, added)
     assert [r["name"]["value"] for r in rows] == ["kept", f"{method}@{layer}"]
     assert rows[1]["model"]["value"] == folder and rows[1]["method"]["value"] == method
-    assert rows[1]["layer"]["value"] == layer and rows[1]["post"]["value"] == "none"
+    assert rows[1]["layer"]["value"] == sides_form.layer_text(layer) and rows[1]["post"]["value"] == "none"
 
     values = [rows[i][field]["value"] for i in range(2) for field in sides_form.ROW_FIELDS]
     compared = handlers.page.compare(ROWS, folder, "last-token", folder, "mean", "", "default", 0, "auto", None, 2,
