@@ -75,7 +75,7 @@ class PageEvents:
         then the verdict, the metrics with their intervals and marks, and the forest plot; the state keeps the
         comparison with its intervals, so Export and Ask do not draw them again."""
         if not state:
-            return {}
+            return {self.layout.verdict: gr.skip()}  # not an empty dict: Gradio refuses one for a list of outputs
         done = replace(state, comparison=state.comparison.with_intervals())
         views = interval_steps.filled(done.comparison)
         return {self.layout.state: done, self.layout.verdict: views["verdict"], self.layout.metrics: views["metrics"],

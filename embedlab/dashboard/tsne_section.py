@@ -50,9 +50,9 @@ class TsneMaps:
     @on_page
     def fill(self, state: ViewState | None) -> dict:
         """The t-SNE maps of the comparison in `state`, fitted once and kept in the state; nothing for a set
-        below the threshold."""
+        below the threshold (a skip: Gradio refuses an empty dict for a list of outputs)."""
         if not state or not tsne.shown_for(len(state.comparison.pairs)):
-            return {}
+            return {self.caption: gr.skip()}
         done = state.with_tsne()
         maps = figures.side_tsne_maps(done.sampled_comparison(), done.tsne_points, tsne.METHOD)
         return {self.state: done, self.caption: caption(caption_text(done)), **dict(zip(self.plots, slots(maps)))}
