@@ -9,7 +9,8 @@ Transductive: the fit sees the texts it scores, which flatters it a little; `exp
 lab (fitted on training pairs, scored on held-out ones) give held-out figures.
 
 Skipped where it is not cheap (an SVD above CHEAP multiply-adds, or above LINEAR_PAIRS pairs, where the
-matrix is not held) and where a tuned side leaves pairs out of the metrics.
+matrix is not held), below MIN_PAIRS pairs (no interval, so no share of the gap could be said; a fit on
+a handful of texts says nothing), and where a tuned side leaves pairs out of the metrics.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..metrics import METRIC_NAMES, Metrics, cos_sim, score
 from ..numbers import number
 from ..roles import gpt_and_embedder, is_raw_gpt, side_name
 from .gap import Gap, gap, gap_words
-from .intervals import PENDING, joined, measure
+from .intervals import MIN_PAIRS, PENDING, joined, measure
 from .linear import LINEAR_PAIRS
 from .post import fit
 
@@ -47,7 +48,7 @@ def measure_step(sides: Mapping, n: int) -> WhitenedStep | None:
     """The best raw GPT side of `sides` (SideResults with their vectors, scored on `n` pairs) whitened and
     scored, beside the best embedding model; None where there is no such pair of sides or it is not cheap."""
     picked = gpt_and_embedder(sides, is_raw_gpt)
-    if picked is None or n > LINEAR_PAIRS or any(s.seen_in_training for s in sides.values()):
+    if picked is None or not MIN_PAIRS <= n <= LINEAR_PAIRS or any(s.seen_in_training for s in sides.values()):
         return None
     vectors = sides[picked[0]].vectors
     if vectors is None or len(vectors) * vectors.shape[1] * min(vectors.shape) > CHEAP:

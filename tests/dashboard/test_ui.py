@@ -307,7 +307,7 @@ def test_loading_files(dashboard, tmp_path):
 @pytest.mark.slow
 def test_compare_json_returns_the_cli_schema(dashboard):
     result = dashboard.api.compare_json(json.dumps([{"question": "q", "answer": "a"}]), OFFLINE[0], "", OFFLINE[1], "")
-    assert set(result) == {"pairs", "sides", "bootstrap", "results", "excluded_pairs", "scored_on"}  # the CLI's schema
+    assert set(result) == {"pairs", "sides", "bootstrap", "results", "excluded_pairs", "scored_on", "geometry_vs_training"}  # the CLI's schema
     assert result["sides"] == ["base", "embed"]
     assert result["results"]["base"]["intervals"]["auc"] is None  # one pair: no interval, and why
     assert "at least 5 pairs" in result["results"]["base"]["intervals"]["none"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.support import tinymodels
+from embedlab.analysis.intervals import MIN_PAIRS
 from embedlab.analysis.post import WHITEN_DIMS
 from embedlab.analysis import whitening_step
 from embedlab.analysis.whitening_step import measure_step, step_words
@@ -119,3 +120,10 @@ def test_no_sentence_without_a_raw_gpt_and_an_embedding_model(models, monkeypatc
     assert mixed.whitened.gpt == "raw"
     monkeypatch.setattr(whitening_step, "CHEAP", 2 * N * 32 * 32 - 1)  # just under this SVD's size (dim 32)
     assert session().compare(PAIRS, SideSpec(llama, "mean"), SideSpec(bert, "native")).whitened is None
+
+
+def test_no_sentence_below_the_pairs_an_interval_needs(models):
+    llama, bert = models
+    few = PAIRS[:MIN_PAIRS - 1]
+    assert session().compare(few, SideSpec(llama, "mean"), SideSpec(bert, "native")).whitened is None
+    assert session().compare(PAIRS[:MIN_PAIRS], SideSpec(llama, "mean"), SideSpec(bert, "native")).whitened is not None
