@@ -29,7 +29,8 @@ from .pairs import MAX_PAIRS, read_pairs
 from .presets import PRESETS, default_pair
 from .prompts import Options
 from .analysis.layer_report import parse_layers, sweep_table
-from .report import is_embedder, table
+from .report import table
+from .roles import is_embedder
 from .tune_report import tune_report
 from .settings import LOCAL_MAX_PAIRS, Settings
 from .sources import REMOTE_EXAMPLE

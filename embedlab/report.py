@@ -7,15 +7,13 @@ the interval of the difference excludes 0); this module only puts it into words,
 
 from __future__ import annotations
 
-
 from .analysis.geometry import EXPLAIN as GEOMETRY_EXPLAIN
 from .analysis.intervals import Difference, Uncertainty, decide
 from .analysis.whitening_step import step_words
 from .comparison import Comparison
-from .numbers import number, span  # noqa: F401 - number: the reports' one way of writing a figure
+from .numbers import number, span
 from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
-# is_embedder and reading: the CLI, the views and the figures import them from here
-from .roles import gpt_and_embedder, is_embedder, reading, side_name  # noqa: F401
+from .roles import gpt_and_embedder, side_name
 from .tuned import scored_on
 
 GEOMETRY_NOTE = (f"top share: {GEOMETRY_EXPLAIN['top_share']}.\neffective rank: {GEOMETRY_EXPLAIN['effective_rank']}. "

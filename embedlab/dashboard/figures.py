@@ -25,7 +25,7 @@ from plotly.subplots import make_subplots
 
 from ..comparison import Comparison, SideResult
 from ..metrics import split_scores
-from ..report import reading
+from ..roles import reading
 from . import side_order
 
 COLORSCALE = "Viridis"

@@ -9,13 +9,14 @@ model or touches Gradio. The chart itself is `layer_chart.py`'s.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from ..analysis.layer_report import versus_last
 from ..analysis.layers import LayerSweep, layer_methods
 from ..errors import MethodError
 from ..report import interval_note, with_interval
-from .sides_form import chat_choice
+from .sides_form import spec_row
 
 BESIDE = ("mean", "last-token")  # swept beside the base row's method, the first of these that differs
 
@@ -59,7 +60,4 @@ def sweep_line(sweep: LayerSweep, references: Mapping[str, float], chosen: str |
 def best_row(sweep: LayerSweep, model: str) -> dict:
     """The best layer of the best method as an extra side row's values (sides_form.ROW_FIELDS), `model`
     being the base row's model as the page names it."""
-    method = sweep.best_method()
-    side = sweep.side(method)
-    return {"name": side.name, "model": model, "method": method, "chat_template": chat_choice(side.options.chat_template),
-            "layer": side.options.layer, "post": side.options.post}
+    return spec_row(replace(sweep.side(sweep.best_method()), model=model))

@@ -34,10 +34,6 @@ QUERY = "share"  # the page's query parameter
 LINK_JS = "(query) => query ? window.location.origin + window.location.pathname + query : ''"
 
 
-def chat_word(value: bool | None) -> str:
-    return {True: "on", False: "off"}.get(value, "default")
-
-
 class ShareEvents:
     """Share from a visitor's results; open a `?share=` link when the page loads."""
 
@@ -80,9 +76,7 @@ class ShareEvents:
                                                                                       value=spec.method)
             shown[row.layer] = gr.update(value=sides_form.layer_text(spec.options.layer))
             shown[row.post] = gr.update(value=spec.options.post)
-        rows = [{"name": s.name, "model": s.model, "method": s.method, "chat_template": chat_word(s.options.chat_template),
-                 "layer": s.options.layer, "post": s.options.post} for s in specs[len(layout.classic):]]
-        return shown | self.form.rows_shown(rows)
+        return shown | self.form.rows_shown([sides_form.spec_row(s) for s in specs[len(layout.classic):]])
 
     @on_page
     def run(self, opened: tuple | None, progress=gr.Progress()) -> dict:

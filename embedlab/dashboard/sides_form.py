@@ -85,6 +85,13 @@ def chat_choice(chat_template: bool | None) -> str:
     return {value: key for key, value in CHAT_TEMPLATE.items()}[chat_template]
 
 
+def spec_row(spec: SideSpec) -> dict:
+    """A side as an extra row's values (ROW_FIELDS): how a share link or a layer sweep fills a row."""
+    return {"name": spec.name, "model": spec.model, "method": spec.method,
+            "chat_template": chat_choice(spec.options.chat_template), "layer": spec.options.layer,
+            "post": spec.options.post}
+
+
 def sweep_form(model: str, settings: Settings) -> tuple[str, list[dict]]:
     """A method sweep of `model` laid onto the form: the base row's method (the first valid one) and one
     extra row per further method, chat template as `sides.sweep` sets it."""

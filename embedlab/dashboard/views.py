@@ -16,7 +16,9 @@ from ..analysis.whitening_step import step_words
 from ..comparison import Comparison, SideResult
 from ..glossary import meaning
 from ..metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, RANK_WORDS
-from ..report import bracket, first_answers, interval_note, number, reading, verdict
+from ..numbers import number
+from ..report import bracket, first_answers, interval_note, verdict
+from ..roles import reading
 from ..tuned import scored_on
 from . import side_order
 
