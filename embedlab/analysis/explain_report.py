@@ -5,7 +5,9 @@ story in plain sentences, and the JSON.
 
 from __future__ import annotations
 
-from ..report import interval_note, number, reading, with_interval
+from ..numbers import number
+from ..report import interval_note, with_interval
+from ..roles import reading
 from .explain import EMBED, Explanation
 from .gap import gap_words
 
